@@ -1,0 +1,378 @@
+/**
+ * The AWS adapter: the only module that imports `@aws-sdk/*`. It reads and
+ * terminates Client VPN connections through EC2 and turns the SDK's
+ * all-optional, all-string shapes and its errors into domain types once.
+ */
+import {
+  type ClientVpnEndpoint,
+  DescribeClientVpnEndpointsCommand,
+  EC2Client,
+  type EC2ClientConfig,
+  type Filter,
+  paginateDescribeClientVpnConnections,
+  TerminateClientVpnConnectionsCommand,
+} from '@aws-sdk/client-ec2';
+import {
+  AccessDeniedError,
+  AwsError,
+  AwsRequestError,
+  AwsUnavailableError,
+  CredentialsError,
+  EndpointNotFoundError,
+  ThrottledError,
+} from '../errors.js';
+import type { Logger } from '../logger.js';
+import { type Connection, normalizeConnection } from '../vpn/connection.js';
+import { type AuthenticationType, aliasFromName, type Endpoint } from '../vpn/endpoint.js';
+import type {
+  ConnectionFilters,
+  TerminateOptions,
+  TerminateResult,
+  TerminateTarget,
+  VpnGateway,
+} from '../vpn/gateway.js';
+import { RESERVED_WORDS } from '../vpn/query.js';
+
+/** The API maximum: the fewest round trips per endpoint. */
+export const PAGE_SIZE = 1000;
+
+export interface AwsGatewayOptions {
+  /** The default region (`AWS_REGION`). */
+  readonly region: string;
+  readonly logger: Logger;
+  /** Per-attempt timeout; the SDK retries a timed-out attempt. Default 10 s. */
+  readonly requestTimeoutMs?: number;
+  /** SDK attempts per call, first try included. Default 3. */
+  readonly maxAttempts?: number;
+  /**
+   * Extra EC2 client settings (credentials, `endpoint`, `retryStrategy`) —
+   * tests point the SDK at the emulator with these.
+   */
+  readonly clientConfig?: Partial<EC2ClientConfig>;
+}
+
+interface SdkErrorShape {
+  name?: unknown;
+  message?: unknown;
+  code?: unknown;
+  $fault?: unknown;
+  $metadata?: { requestId?: unknown; httpStatusCode?: unknown; attempts?: unknown };
+}
+
+const NOT_FOUND = new Set([
+  'InvalidClientVpnEndpointId.NotFound',
+  'InvalidClientVpnEndpointId.Malformed',
+]);
+const DENIED = new Set([
+  'UnauthorizedOperation',
+  'AccessDenied',
+  'AccessDeniedException',
+  'OptInRequired',
+  'Blocked',
+]);
+const THROTTLED = new Set([
+  'RequestLimitExceeded',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+]);
+const CREDENTIALS = new Set([
+  'AuthFailure',
+  'CredentialsProviderError',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'RequestExpired',
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'SignatureDoesNotMatch',
+  'TokenRefreshRequired',
+]);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+]);
+
+function stringOf(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * Maps anything the SDK throws to one of the named `AwsError`s, with a
+ * message a Slack user can act on and the AWS request id kept for the log.
+ */
+export function toAwsError(
+  error: unknown,
+  context: {
+    operation: string;
+    endpointId?: string | undefined;
+    region: string;
+    timeoutMs: number;
+  },
+): AwsError {
+  if (error instanceof AwsError) return error;
+  const shape: SdkErrorShape = typeof error === 'object' && error !== null ? error : {};
+  const name = stringOf(shape.name) ?? 'Error';
+  const code = stringOf(shape.code);
+  const awsMessage = stringOf(shape.message) ?? name;
+  const requestId = stringOf(shape.$metadata?.requestId);
+  const status =
+    typeof shape.$metadata?.httpStatusCode === 'number'
+      ? shape.$metadata.httpStatusCode
+      : undefined;
+  const attempts =
+    typeof shape.$metadata?.attempts === 'number' ? shape.$metadata.attempts : undefined;
+  const details = { cause: error, requestId, endpointId: context.endpointId, code: name };
+  const target = context.endpointId ?? context.region;
+
+  if (NOT_FOUND.has(name)) {
+    return new EndpointNotFoundError(
+      `Client VPN endpoint ${context.endpointId ?? '(unknown)'} was not found in ${context.region}. ` +
+        'Check its id and region in VPN_ENDPOINTS (alias=cvpn-endpoint-…@region).',
+      details,
+    );
+  }
+  if (DENIED.has(name) || status === 403) {
+    return new AccessDeniedError(
+      `AWS denied ec2:${context.operation} on ${target}: grant the bot's IAM role that permission ` +
+        `(AWS said: ${awsMessage}).`,
+      details,
+    );
+  }
+  if (THROTTLED.has(name)) {
+    return new ThrottledError(
+      `AWS is throttling Client VPN calls in ${context.region}` +
+        `${attempts ? ` (still after ${attempts} attempts)` : ''}. Try again in a minute.`,
+      details,
+    );
+  }
+  if (CREDENTIALS.has(name) || status === 401) {
+    return new CredentialsError(
+      'The bot has no valid AWS credentials (missing, wrong or expired): ' +
+        'check its role, AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY. ' +
+        `AWS said: ${name}.`,
+      details,
+    );
+  }
+  if (name === 'TimeoutError' || name === 'AbortError' || code === 'ETIMEDOUT') {
+    return new AwsUnavailableError(
+      `AWS did not answer ec2:${context.operation} for ${target} within ${Math.round(context.timeoutMs / 1000)} s. ` +
+        'Try again shortly; if it keeps happening, check the network path to EC2.',
+      details,
+    );
+  }
+  if (
+    (code !== undefined && NETWORK_CODES.has(code)) ||
+    name === 'InternalError' ||
+    name === 'Unavailable' ||
+    name === 'ServiceUnavailable' ||
+    shape.$fault === 'server' ||
+    (status !== undefined && status >= 500)
+  ) {
+    return new AwsUnavailableError(
+      `Could not reach AWS EC2 in ${context.region} (${code ?? name}). Try again shortly.`,
+      details,
+    );
+  }
+  if (name === 'TypeError' && /fetch|socket|network/i.test(awsMessage)) {
+    return new AwsUnavailableError(
+      `Could not reach AWS EC2 in ${context.region} (${awsMessage}).`,
+      details,
+    );
+  }
+  return new AwsRequestError(
+    `AWS refused ec2:${context.operation} on ${target}: ${awsMessage}`,
+    details,
+  );
+}
+
+const AUTH_TYPES: ReadonlySet<string> = new Set<AuthenticationType>([
+  'certificate-authentication',
+  'directory-service-authentication',
+  'federated-authentication',
+]);
+
+function toEndpoint(raw: ClientVpnEndpoint, region: string, taken: Set<string>): Endpoint | null {
+  const id = raw.ClientVpnEndpointId;
+  if (!id) return null;
+  const name = raw.Tags?.find((t) => t.Key === 'Name')?.Value;
+  const slug = aliasFromName(name);
+  const alias = slug && !taken.has(slug) && !RESERVED_WORDS.has(slug) ? slug : id;
+  taken.add(alias);
+  const authenticationTypes = (raw.AuthenticationOptions ?? [])
+    .map((o) => o.Type)
+    .filter((t): t is AuthenticationType => t !== undefined && AUTH_TYPES.has(t));
+  return {
+    alias,
+    id,
+    region,
+    authenticationTypes,
+    ...(raw.Description ? { description: raw.Description } : {}),
+  };
+}
+
+function filtersOf(filters: ConnectionFilters): Filter[] | undefined {
+  const out: Filter[] = [];
+  if (filters.connectionIds?.length)
+    out.push({ Name: 'connection-id', Values: [...filters.connectionIds] });
+  if (filters.usernames?.length) out.push({ Name: 'username', Values: [...filters.usernames] });
+  return out.length > 0 ? out : undefined;
+}
+
+/**
+ * Builds the gateway over EC2. One client per region, created on first use
+ * and reused; every request times out after `requestTimeoutMs`.
+ */
+export function createAwsGateway(options: AwsGatewayOptions): VpnGateway & { destroy(): void } {
+  const timeoutMs = options.requestTimeoutMs ?? 10_000;
+  const clients = new Map<string, EC2Client>();
+  const { logger } = options;
+
+  const clientFor = (region: string): EC2Client => {
+    let client = clients.get(region);
+    if (!client) {
+      client = new EC2Client({
+        region,
+        maxAttempts: options.maxAttempts ?? 3,
+        requestHandler: {
+          requestTimeout: timeoutMs,
+          connectionTimeout: Math.min(timeoutMs, 5000),
+          throwOnRequestTimeout: true,
+        },
+        ...options.clientConfig,
+      });
+      clients.set(region, client);
+    }
+    return client;
+  };
+
+  const fail = (
+    error: unknown,
+    operation: string,
+    endpoint: Endpoint | undefined,
+    region: string,
+  ) => {
+    const mapped = toAwsError(error, { operation, endpointId: endpoint?.id, region, timeoutMs });
+    logger.debug(`aws ${operation} failed`, {
+      endpointId: mapped.endpointId,
+      code: mapped.code,
+      requestId: mapped.requestId,
+    });
+    return mapped;
+  };
+
+  async function* listConnections(
+    endpoint: Endpoint,
+    filters: ConnectionFilters = {},
+  ): AsyncGenerator<Connection[]> {
+    const Filters = filtersOf(filters);
+    // The paginator writes NextToken into its input: always hand it a fresh object.
+    const input = {
+      ClientVpnEndpointId: endpoint.id,
+      MaxResults: PAGE_SIZE,
+      ...(Filters ? { Filters } : {}),
+    };
+    const pages = paginateDescribeClientVpnConnections(
+      { client: clientFor(endpoint.region), pageSize: PAGE_SIZE },
+      input,
+    );
+    try {
+      for await (const page of pages) {
+        const connections = (page.Connections ?? []).map((raw) => {
+          const connection = normalizeConnection(raw, endpoint.id);
+          if (connection.issues.length > 0) {
+            logger.warn('malformed Client VPN connection record kept with unknown fields', {
+              endpointId: endpoint.id,
+              connectionId: connection.connectionId,
+              issues: connection.issues,
+              requestId: page.$metadata.requestId,
+            });
+          }
+          return connection;
+        });
+        yield connections;
+      }
+    } catch (error) {
+      throw fail(error, 'DescribeClientVpnConnections', endpoint, endpoint.region);
+    }
+  }
+
+  async function listEndpoints(region = options.region): Promise<Endpoint[]> {
+    const client = clientFor(region);
+    const endpoints: Endpoint[] = [];
+    const taken = new Set<string>();
+    let NextToken: string | undefined;
+    try {
+      do {
+        const page = await client.send(
+          new DescribeClientVpnEndpointsCommand({
+            MaxResults: 1000,
+            ...(NextToken ? { NextToken } : {}),
+          }),
+        );
+        for (const raw of page.ClientVpnEndpoints ?? []) {
+          const endpoint = toEndpoint(raw, region, taken);
+          if (endpoint) endpoints.push(endpoint);
+        }
+        NextToken = page.NextToken || undefined;
+      } while (NextToken);
+    } catch (error) {
+      throw fail(error, 'DescribeClientVpnEndpoints', undefined, region);
+    }
+    return endpoints;
+  }
+
+  async function terminate(
+    endpoint: Endpoint,
+    target: TerminateTarget,
+    terminateOptions: TerminateOptions = {},
+  ): Promise<TerminateResult> {
+    const command = new TerminateClientVpnConnectionsCommand({
+      ClientVpnEndpointId: endpoint.id,
+      ...('connectionId' in target
+        ? { ConnectionId: target.connectionId }
+        : { Username: target.username }),
+      ...(terminateOptions.dryRun ? { DryRun: true } : {}),
+    });
+    try {
+      const out = await clientFor(endpoint.region).send(command);
+      return {
+        endpointId: out.ClientVpnEndpointId ?? endpoint.id,
+        username: out.Username ?? null,
+        connections: (out.ConnectionStatuses ?? []).map((s) => ({
+          connectionId: s.ConnectionId ?? '(unknown)',
+          previousStatus: s.PreviousStatus?.Code ?? null,
+          currentStatus: s.CurrentStatus?.Code ?? null,
+        })),
+        requestId: out.$metadata.requestId,
+      };
+    } catch (error) {
+      // A DryRun that would have succeeded is reported by AWS as an error.
+      if (terminateOptions.dryRun && (error as SdkErrorShape | null)?.name === 'DryRunOperation') {
+        return {
+          endpointId: endpoint.id,
+          username: 'username' in target ? target.username : null,
+          connections: [],
+          requestId: stringOf((error as SdkErrorShape).$metadata?.requestId),
+        };
+      }
+      throw fail(error, 'TerminateClientVpnConnections', endpoint, endpoint.region);
+    }
+  }
+
+  return {
+    listConnections,
+    listEndpoints,
+    terminate,
+    destroy: () => {
+      for (const client of clients.values()) client.destroy();
+      clients.clear();
+    },
+  };
+}

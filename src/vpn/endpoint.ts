@@ -1,0 +1,69 @@
+/** A Client VPN endpoint the bot knows about, by alias. */
+import { UsageError } from '../errors.js';
+
+export type AuthenticationType =
+  | 'certificate-authentication'
+  | 'directory-service-authentication'
+  | 'federated-authentication';
+
+export interface Endpoint {
+  /** Short name used in commands (`prod`); from `VPN_ENDPOINTS` or the `Name` tag. */
+  readonly alias: string;
+  /** `cvpn-endpoint-…` */
+  readonly id: string;
+  readonly region: string;
+  readonly description?: string;
+  /** Known after discovery; empty when configured by hand and not yet described. */
+  readonly authenticationTypes?: readonly AuthenticationType[];
+}
+
+export const ENDPOINT_ID = /^cvpn-endpoint-[0-9a-z]{1,32}$/i;
+export const CONNECTION_ID = /^cvpn-connection-[0-9a-z]{1,32}$/i;
+
+/** Which endpoints a query names: see `EndpointSelector` in `query.ts`. */
+export type EndpointChoice =
+  | { readonly kind: 'default' }
+  | { readonly kind: 'all' }
+  | { readonly kind: 'named'; readonly names: readonly string[] };
+
+/**
+ * Resolves the endpoint words of a query against the known endpoints (the
+ * first is the default). An id that is not configured is still allowed: it
+ * is read in the default region, and AWS says whether it exists.
+ *
+ * @throws UsageError naming an unknown alias and listing the known ones.
+ */
+export function resolveEndpoints(
+  choice: EndpointChoice,
+  catalogue: readonly Endpoint[],
+  defaultRegion: string,
+): Endpoint[] {
+  if (catalogue.length === 0 && choice.kind !== 'named') {
+    throw new UsageError(
+      'No Client VPN endpoints are configured or could be found: set VPN_ENDPOINTS (alias=cvpn-endpoint-…).',
+    );
+  }
+  if (choice.kind === 'all') return [...catalogue];
+  if (choice.kind === 'default') return catalogue.slice(0, 1);
+  return choice.names.map((name) => {
+    const found = catalogue.find((e) => e.alias === name || e.id === name);
+    if (found) return found;
+    if (ENDPOINT_ID.test(name)) return { alias: name, id: name, region: defaultRegion };
+    const known = catalogue.map((e) => e.alias).join(', ') || '(none)';
+    throw new UsageError(`Unknown endpoint "${name}". Known endpoints: ${known}.`);
+  });
+}
+
+/**
+ * An alias from an endpoint's `Name` tag: lower case, spaces and other
+ * characters as `-`. `undefined` when nothing usable is left.
+ */
+export function aliasFromName(name: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[-._]+|[-._]+$/g, '')
+    .slice(0, 64);
+  return slug === '' ? undefined : slug;
+}

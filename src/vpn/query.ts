@@ -1,0 +1,349 @@
+/**
+ * The query grammar shared by the `/vpn-conns` slash command and the
+ * `vpn-conns` terminal command. Pure: text in, a `Query` (or a `UsageError`
+ * naming the bad word) out.
+ *
+ * ```
+ * [list] [ENDPOINT…|all] [user=NAME]… [conn=ID]… [status=STATUS[,STATUS]]
+ * user NAME|@someone|me [ENDPOINT…|all] [status=…]
+ * endpoints
+ * help
+ * digest [now]          (Slack only)
+ * public                (Slack only, anywhere: post in the channel)
+ * ```
+ */
+import { UsageError } from '../errors.js';
+import { type ConnectionStatus, isConnectionStatus } from './connection.js';
+import { CONNECTION_ID, ENDPOINT_ID, type EndpointChoice } from './endpoint.js';
+
+export type Surface = 'slack' | 'cli';
+
+/** Which endpoints a query reads: the default one, all of them, or named ones (aliases or ids). */
+export type EndpointSelector = EndpointChoice;
+
+/** Who a `user` lookup is about. */
+export type UserRef =
+  | { readonly kind: 'name'; readonly name: string }
+  | { readonly kind: 'slack-user'; readonly userId: string }
+  | { readonly kind: 'me' };
+
+export interface ListQuery {
+  readonly kind: 'list';
+  readonly endpoints: EndpointSelector;
+  readonly usernames: readonly string[];
+  readonly connectionIds: readonly string[];
+  /** `null` = every status (active, then terminated in the last 60 minutes). */
+  readonly statuses: readonly ConnectionStatus[] | null;
+}
+
+export interface UserQuery {
+  readonly kind: 'user';
+  readonly who: UserRef;
+  /** Defaults to every endpoint. */
+  readonly endpoints: EndpointSelector;
+  readonly statuses: readonly ConnectionStatus[] | null;
+}
+
+export type Query =
+  | ListQuery
+  | UserQuery
+  | { readonly kind: 'endpoints' }
+  | { readonly kind: 'help' }
+  | { readonly kind: 'digest'; readonly action: 'show' | 'now' };
+
+export interface ParsedCommand {
+  readonly query: Query;
+  /** Slack only: reply in the channel instead of ephemerally. */
+  readonly public: boolean;
+}
+
+export const COMMAND_WORDS = ['list', 'user', 'endpoints', 'help', 'digest'] as const;
+/** Words that can never be endpoint aliases. */
+export const RESERVED_WORDS: ReadonlySet<string> = new Set([
+  ...COMMAND_WORDS,
+  'all',
+  'public',
+  'me',
+  'now',
+]);
+
+export const ALIAS = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+export const STATUS_VALUES = ['active', 'terminated', 'terminating', 'failed-to-terminate', 'all'];
+
+export const USAGE_LINES: readonly string[] = [
+  '[ENDPOINT…|all] [user=NAME]… [conn=ID] [status=active|terminated|terminating|failed-to-terminate|all]',
+  'user NAME|@someone|me [ENDPOINT…|all]',
+  'endpoints',
+  'help',
+];
+
+/** Usage for one surface, each line prefixed with the command name. */
+export function usage(surface: Surface): string {
+  const prefix = surface === 'slack' ? '/vpn-conns ' : 'vpn-conns ';
+  const lines = USAGE_LINES.map((line, i) =>
+    surface === 'cli' && i === 0 ? `${prefix}list ${line}` : `${prefix}${line}`,
+  );
+  if (surface === 'slack') {
+    lines.push(`${prefix}digest [now]`, 'Add `public` to post the answer in the channel.');
+  } else {
+    lines.push('Options: --json (JSON lines) | --csv   (default: a table)');
+  }
+  return lines.join('\n');
+}
+
+// Slack (should_escape: true) sends a mention as <@U123|name> or <@U123>.
+const SLACK_USER_MENTION = /^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$/;
+const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
+
+/** Splits command text into words; `"…"` (also Slack's curly quotes) keeps spaces inside a value. */
+export function tokenize(text: string): string[] {
+  const tokens: string[] = [];
+  let current = '';
+  let inQuotes = false;
+  let hasToken = false;
+  let escaping = false;
+  for (const ch of text) {
+    if (escaping) {
+      current += ch;
+      escaping = false;
+    } else if (inQuotes && ch === '\\') {
+      escaping = true;
+    } else if (ch === '"' || ch === '\u201C' || ch === '\u201D') {
+      inQuotes = !inQuotes;
+      hasToken = true;
+    } else if (!inQuotes && /\s/.test(ch)) {
+      if (hasToken) tokens.push(current);
+      current = '';
+      hasToken = false;
+    } else {
+      current += ch;
+      hasToken = true;
+    }
+  }
+  if (inQuotes) throw new UsageError('Unclosed quote (") in the command.');
+  if (hasToken) tokens.push(current);
+  return tokens;
+}
+
+/** Slack escapes `&`, `<` and `>` in command text; turn them back into what the person typed. */
+function unescapeSlack(word: string): string {
+  return word.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
+}
+
+function quote(word: string): string {
+  return JSON.stringify(word);
+}
+
+function parseStatuses(value: string): ConnectionStatus[] | null {
+  const statuses: ConnectionStatus[] = [];
+  for (const part of value.split(',')) {
+    const word = part.trim().toLowerCase();
+    if (word === 'all') return null;
+    if (!isConnectionStatus(word)) {
+      throw new UsageError(
+        `Unknown status ${quote(part)}: use one of ${STATUS_VALUES.join(', ')}.`,
+      );
+    }
+    if (!statuses.includes(word)) statuses.push(word);
+  }
+  return statuses;
+}
+
+interface Filters {
+  endpoints: EndpointSelector;
+  usernames: string[];
+  connectionIds: string[];
+  statuses: ConnectionStatus[] | null;
+}
+
+function addEndpoint(filters: Filters, name: string): void {
+  if (filters.endpoints.kind === 'all') return;
+  const names = filters.endpoints.kind === 'named' ? filters.endpoints.names : [];
+  if (!names.includes(name)) filters.endpoints = { kind: 'named', names: [...names, name] };
+}
+
+/**
+ * Reads the endpoint words and `key=value` filters after a command word.
+ * `allowUserFilters` is false for `user …`, which already names its person.
+ */
+function parseFilters(words: readonly string[], allowUserFilters: boolean): Filters {
+  const filters: Filters = {
+    endpoints: { kind: 'default' },
+    usernames: [],
+    connectionIds: [],
+    statuses: null,
+  };
+  for (const word of words) {
+    const eq = word.indexOf('=');
+    if (eq > 0) {
+      const key = word.slice(0, eq).toLowerCase();
+      const value = word.slice(eq + 1);
+      if (value === '') throw new UsageError(`${quote(word)} needs a value after "=".`);
+      if (key === 'status') {
+        filters.statuses = parseStatuses(value);
+      } else if (key === 'user' && allowUserFilters) {
+        if (!filters.usernames.includes(value)) filters.usernames.push(value);
+      } else if (key === 'conn' && allowUserFilters) {
+        if (!CONNECTION_ID.test(value)) {
+          throw new UsageError(
+            `${quote(value)} is not a connection id (they look like cvpn-connection-0123456789abcdef0).`,
+          );
+        }
+        if (!filters.connectionIds.includes(value)) filters.connectionIds.push(value);
+      } else {
+        const allowed = allowUserFilters ? 'user=, conn= and status=' : 'status=';
+        throw new UsageError(`Unknown filter ${quote(`${key}=`)}: here you can use ${allowed}.`);
+      }
+      continue;
+    }
+    const lower = word.toLowerCase();
+    if (lower === 'all') {
+      filters.endpoints = { kind: 'all' };
+    } else if (ENDPOINT_ID.test(word)) {
+      addEndpoint(filters, word.toLowerCase());
+    } else if (ALIAS.test(lower) && !RESERVED_WORDS.has(lower)) {
+      addEndpoint(filters, lower);
+    } else {
+      throw new UsageError(`I don't understand ${quote(word)}.`);
+    }
+  }
+  return filters;
+}
+
+function parseUserRef(word: string | undefined, surface: Surface): UserRef {
+  if (word === undefined) {
+    throw new UsageError('`user` needs a name: user NAME, user @someone or user me.');
+  }
+  const mention = SLACK_USER_MENTION.exec(word);
+  if (mention?.[1]) {
+    if (surface !== 'slack') throw new UsageError('Slack mentions work only in Slack.');
+    return { kind: 'slack-user', userId: mention[1] };
+  }
+  if (word.toLowerCase() === 'me') {
+    if (surface !== 'slack') throw new UsageError('`user me` works only in Slack: give a name.');
+    return { kind: 'me' };
+  }
+  if (word.startsWith('@')) {
+    // Without should_escape, or typed as plain text: a name, not an ID we can trust.
+    const name = word.slice(1);
+    if (name === '') throw new UsageError('`user @` needs a name after the @.');
+    return { kind: 'name', name };
+  }
+  if (word.includes('=')) {
+    throw new UsageError(`${quote(word)} is not a name: use \`user NAME\`.`);
+  }
+  return { kind: 'name', name: word };
+}
+
+/**
+ * Parses the text of a `/vpn-conns` command (Slack) or the CLI's arguments.
+ *
+ * @throws UsageError naming the first word it cannot use.
+ */
+export function parseCommand(
+  input: string | readonly string[],
+  surface: Surface,
+  options: { slackEscaped?: boolean } = {},
+): ParsedCommand {
+  const raw = typeof input === 'string' ? tokenize(input) : [...input];
+  const slackEscaped = options.slackEscaped ?? surface === 'slack';
+  const words = slackEscaped ? raw.map(unescapeSlack) : raw;
+  let isPublic = false;
+  const rest: string[] = [];
+  for (const word of words) {
+    if (surface === 'slack' && word.toLowerCase() === 'public') isPublic = true;
+    else rest.push(word);
+  }
+
+  const [first, ...args] = rest;
+  const command = first?.toLowerCase();
+  const ok = (query: Query): ParsedCommand => ({ query, public: isPublic });
+  const noArgs = (name: string) => {
+    if (args[0] !== undefined) {
+      throw new UsageError(`\`${name}\` takes no arguments; I don't understand ${quote(args[0])}.`);
+    }
+  };
+
+  switch (command) {
+    case 'help':
+      return ok({ kind: 'help' });
+    case 'endpoints':
+      noArgs('endpoints');
+      return ok({ kind: 'endpoints' });
+    case 'digest': {
+      if (surface !== 'slack') throw new UsageError('`digest` works only in Slack.');
+      const [action, extra] = args;
+      if (action === undefined) return ok({ kind: 'digest', action: 'show' });
+      if (action.toLowerCase() === 'now' && extra === undefined) {
+        return ok({ kind: 'digest', action: 'now' });
+      }
+      throw new UsageError(
+        `I don't understand ${quote(extra ?? action)}: use \`digest\` or \`digest now\`.`,
+      );
+    }
+    case 'user': {
+      const who = parseUserRef(args[0], surface);
+      const filters = parseFilters(args.slice(1), false);
+      const endpoints: EndpointSelector =
+        filters.endpoints.kind === 'default' ? { kind: 'all' } : filters.endpoints;
+      return ok({ kind: 'user', who, endpoints, statuses: filters.statuses });
+    }
+    default: {
+      const filters = parseFilters(command === 'list' ? args : rest, true);
+      return ok({ kind: 'list', ...filters });
+    }
+  }
+}
+
+function formatWord(word: string): string {
+  if (word !== '' && !/[\s"\\\u201C\u201D]/.test(word)) return word;
+  return `"${word.replace(/["\\\u201C\u201D]/g, (ch) => `\\${ch}`)}"`;
+}
+
+function formatSelector(selector: EndpointSelector): string[] {
+  if (selector.kind === 'all') return ['all'];
+  if (selector.kind === 'named') return [...selector.names];
+  return [];
+}
+
+function formatStatuses(statuses: readonly ConnectionStatus[] | null): string[] {
+  return statuses === null ? [] : [`status=${statuses.join(',')}`];
+}
+
+/**
+ * The canonical text of a query; `parseCommand(formatQuery(q), 'slack',
+ * { slackEscaped: false })` gives `q` back. Used to carry a query in a button value (stateless paging).
+ */
+export function formatQuery(query: Query): string {
+  switch (query.kind) {
+    case 'help':
+    case 'endpoints':
+      return query.kind;
+    case 'digest':
+      return query.action === 'now' ? 'digest now' : 'digest';
+    case 'user': {
+      const who =
+        query.who.kind === 'me'
+          ? 'me'
+          : query.who.kind === 'slack-user'
+            ? `<@${query.who.userId}>`
+            : formatWord(query.who.name);
+      const endpoints = query.endpoints.kind === 'all' ? [] : formatSelector(query.endpoints);
+      return ['user', who, ...endpoints, ...formatStatuses(query.statuses)].join(' ');
+    }
+    case 'list':
+      return [
+        'list',
+        ...formatSelector(query.endpoints),
+        ...query.usernames.map((u) => `user=${formatWord(u)}`),
+        ...query.connectionIds.map((c) => `conn=${c}`),
+        ...formatStatuses(query.statuses),
+      ].join(' ');
+  }
+}
+
+/** True for a Slack user ID as it appears in signed payloads. */
+export function isSlackUserId(value: string): boolean {
+  return SLACK_USER_ID.test(value);
+}

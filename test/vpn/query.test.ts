@@ -1,0 +1,202 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/errors.js';
+import { formatQuery, parseCommand, type Query, tokenize, usage } from '../../src/vpn/query.js';
+
+const slack = (text: string) => parseCommand(text, 'slack');
+const cli = (...args: string[]) => parseCommand(args, 'cli');
+
+function usageError(run: () => unknown): UsageError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof UsageError) return error;
+    throw error;
+  }
+  throw new Error('expected a UsageError');
+}
+
+describe('parseCommand', () => {
+  it('reads an empty command as the default endpoint, every status', () => {
+    expect(slack('')).toEqual({
+      query: {
+        kind: 'list',
+        endpoints: { kind: 'default' },
+        usernames: [],
+        connectionIds: [],
+        statuses: null,
+      },
+      public: false,
+    });
+  });
+
+  it('reads aliases, endpoint ids and `all`', () => {
+    expect(slack('prod').query).toMatchObject({
+      kind: 'list',
+      endpoints: { kind: 'named', names: ['prod'] },
+    });
+    expect(slack('cvpn-endpoint-0123456789abcdef0').query).toMatchObject({
+      endpoints: { kind: 'named', names: ['cvpn-endpoint-0123456789abcdef0'] },
+    });
+    expect(slack('prod all').query).toMatchObject({ endpoints: { kind: 'all' } });
+    expect(cli('list', 'prod', 'dev').query).toMatchObject({
+      endpoints: { kind: 'named', names: ['prod', 'dev'] },
+    });
+  });
+
+  it('reads repeatable user= filters, conn= and status=', () => {
+    expect(
+      slack('prod user=alice user=bob conn=cvpn-connection-0aa11bb22cc33dd44 status=active').query,
+    ).toEqual({
+      kind: 'list',
+      endpoints: { kind: 'named', names: ['prod'] },
+      usernames: ['alice', 'bob'],
+      connectionIds: ['cvpn-connection-0aa11bb22cc33dd44'],
+      statuses: ['active'],
+    });
+  });
+
+  it('reads status=all as no status filter and accepts a comma list', () => {
+    expect(slack('status=all').query).toMatchObject({ statuses: null });
+    expect(slack('status=terminated,failed-to-terminate').query).toMatchObject({
+      statuses: ['terminated', 'failed-to-terminate'],
+    });
+  });
+
+  it('rejects an unknown status and names it', () => {
+    expect(usageError(() => slack('status=gone')).message).toContain('"gone"');
+  });
+
+  it('rejects a word it does not know and names it', () => {
+    expect(usageError(() => slack('prod user:alice')).message).toBe(
+      'I don\'t understand "user:alice".',
+    );
+    expect(usageError(() => slack('prod now')).message).toBe('I don\'t understand "now".');
+    expect(usageError(() => slack('prod <!channel>')).message).toContain('<!channel>');
+  });
+
+  it('rejects an unknown filter key and a malformed connection id', () => {
+    expect(usageError(() => slack('ip=10.0.0.1')).message).toContain('"ip="');
+    expect(usageError(() => slack('conn=12345')).message).toContain('"12345"');
+    expect(usageError(() => slack('user=')).message).toContain('needs a value');
+  });
+
+  it('reads `user NAME`, `user @mention` and `user me` on every endpoint by default', () => {
+    expect(slack('user alice').query).toEqual({
+      kind: 'user',
+      who: { kind: 'name', name: 'alice' },
+      endpoints: { kind: 'all' },
+      statuses: null,
+    });
+    expect(slack('user <@U012ABCDEF|alice>').query).toMatchObject({
+      who: { kind: 'slack-user', userId: 'U012ABCDEF' },
+    });
+    expect(slack('user <@W012ABCDEF>').query).toMatchObject({
+      who: { kind: 'slack-user', userId: 'W012ABCDEF' },
+    });
+    expect(slack('user me prod').query).toMatchObject({
+      who: { kind: 'me' },
+      endpoints: { kind: 'named', names: ['prod'] },
+    });
+    expect(slack('user @alice').query).toMatchObject({ who: { kind: 'name', name: 'alice' } });
+  });
+
+  it('refuses Slack-only forms on the command line', () => {
+    expect(usageError(() => cli('user', 'me')).message).toContain('only in Slack');
+    expect(usageError(() => cli('digest')).message).toContain('only in Slack');
+    expect(usageError(() => cli('public')).message).toContain('"public"');
+  });
+
+  it('asks for a name after `user`', () => {
+    expect(usageError(() => slack('user')).message).toContain('needs a name');
+  });
+
+  it('takes `public` anywhere in Slack', () => {
+    expect(slack('public prod')).toMatchObject({
+      public: true,
+      query: { endpoints: { kind: 'named', names: ['prod'] } },
+    });
+    expect(slack('user alice public').public).toBe(true);
+  });
+
+  it('reads endpoints, help and digest', () => {
+    expect(slack('endpoints').query).toEqual({ kind: 'endpoints' });
+    expect(slack('HELP').query).toEqual({ kind: 'help' });
+    expect(slack('digest').query).toEqual({ kind: 'digest', action: 'show' });
+    expect(slack('digest now').query).toEqual({ kind: 'digest', action: 'now' });
+    expect(usageError(() => slack('endpoints prod')).message).toContain('"prod"');
+  });
+
+  it("undoes Slack's escaping of & < > in what the person typed", () => {
+    expect(slack('user=a&amp;b user=&lt;x&gt;').query).toMatchObject({ usernames: ['a&b', '<x>'] });
+  });
+
+  it("keeps quoted values with spaces together, also with Slack's curly quotes", () => {
+    expect(slack('user="Jane Doe"').query).toMatchObject({ usernames: ['Jane Doe'] });
+    expect(slack('user \u201CJane Doe\u201D').query).toMatchObject({
+      who: { kind: 'name', name: 'Jane Doe' },
+    });
+    expect(usageError(() => slack('user="Jane')).message).toContain('Unclosed quote');
+  });
+});
+
+describe('formatQuery', () => {
+  const roundTrip = (query: Query) =>
+    parseCommand(formatQuery(query), 'slack', { slackEscaped: false }).query;
+
+  it.each<Query>([
+    {
+      kind: 'list',
+      endpoints: { kind: 'default' },
+      usernames: [],
+      connectionIds: [],
+      statuses: null,
+    },
+    {
+      kind: 'list',
+      endpoints: { kind: 'named', names: ['prod', 'cvpn-endpoint-0123456789abcdef0'] },
+      usernames: ['Jane "JD" Doe', 'a&b', '<!channel>', 'zoë', 'back\\slash'],
+      connectionIds: ['cvpn-connection-0aa11bb22cc33dd44'],
+      statuses: ['terminated', 'active'],
+    },
+    {
+      kind: 'list',
+      endpoints: { kind: 'all' },
+      usernames: [],
+      connectionIds: [],
+      statuses: ['active'],
+    },
+    {
+      kind: 'user',
+      who: { kind: 'name', name: 'Jane Doe' },
+      endpoints: { kind: 'all' },
+      statuses: null,
+    },
+    {
+      kind: 'user',
+      who: { kind: 'slack-user', userId: 'U012ABCDEF' },
+      endpoints: { kind: 'named', names: ['dev'] },
+      statuses: null,
+    },
+    { kind: 'user', who: { kind: 'me' }, endpoints: { kind: 'all' }, statuses: ['terminated'] },
+    { kind: 'endpoints' },
+    { kind: 'help' },
+    { kind: 'digest', action: 'now' },
+  ])('gives back the same query when parsed: %j', (query) => {
+    expect(roundTrip(query)).toEqual(query);
+  });
+});
+
+describe('tokenize', () => {
+  it('splits on any whitespace and drops empty words', () => {
+    expect(tokenize('  prod \t user=alice\n')).toEqual(['prod', 'user=alice']);
+    expect(tokenize('user=""')).toEqual(['user=']);
+  });
+});
+
+describe('usage', () => {
+  it('shows each surface its own command name', () => {
+    expect(usage('slack')).toMatch(/^\/vpn-conns /m);
+    expect(usage('cli')).toMatch(/^vpn-conns list /m);
+    expect(usage('cli')).toContain('--json');
+  });
+});
