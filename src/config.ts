@@ -22,8 +22,21 @@ export interface AwsConfig {
   readonly concurrency: number;
 }
 
+export type SlackConfig = {
+  readonly botToken: string;
+  /** Web API base URL override (tests, egress proxies); ends with `/api/`. */
+  readonly apiUrl: string | undefined;
+  /** Slack user ID → VPN user name, for `user me` / `user @someone` when the email does not match. */
+  readonly userMap: ReadonlyMap<string, string>;
+} & (
+  | { readonly mode: 'http'; readonly signingSecret: string; readonly port: number }
+  | { readonly mode: 'socket'; readonly appToken: string; readonly port: number }
+);
+
 export interface Config {
   readonly aws: AwsConfig;
+  /** `null` when `SLACK_BOT_TOKEN` is unset (the CLI needs no Slack). */
+  readonly slack: SlackConfig | null;
   readonly logLevel: LogLevel;
 }
 
@@ -100,7 +113,61 @@ const integer = (name: string, min: number, max: number, fallback: number) =>
       return n;
     });
 
+const secret = (variable: string, prefix: string | null) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .superRefine((value, ctx) => {
+      if (value === undefined) return;
+      // Never put the value itself in the message: it is a secret.
+      if (prefix !== null && !value.startsWith(prefix)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `does not look right: a ${variable} starts with "${prefix}"`,
+        });
+      } else if (/\s/.test(value) || value.length < 8) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `does not look right (too short or contains spaces)`,
+        });
+      }
+    });
+
+function parseUserMap(value: string, ctx: z.RefinementCtx): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const entry of value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
+    const match = /^([UW][A-Z0-9]{2,})=(.+)$/.exec(entry);
+    if (!match?.[1] || !match[2]) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${entry}" should look like U012ABCDEF=alice (a Slack user ID, "=", the VPN user name)`,
+      });
+    } else {
+      map.set(match[1], match[2].trim());
+    }
+  }
+  return map;
+}
+
 const envSchema = z.object({
+  SLACK_BOT_TOKEN: secret('bot token', 'xoxb-'),
+  SLACK_SIGNING_SECRET: secret('signing secret', null),
+  SLACK_APP_TOKEN: secret('app-level token', 'xapp-'),
+  SLACK_API_URL: z
+    .url({ error: 'is not a URL such as https://slack.com/api/' })
+    .optional()
+    .transform((url) => (url === undefined || url.endsWith('/') ? url : `${url}/`)),
+  PORT: integer('port', 0, 65535, 3000),
+  VPN_USER_MAP: z
+    .string()
+    .optional()
+    .transform((value, ctx) =>
+      value === undefined ? new Map<string, string>() : parseUserMap(value, ctx),
+    ),
   AWS_REGION: z
     .string({ error: 'is required (the AWS region of your endpoints, e.g. eu-west-1)' })
     .trim()
@@ -142,6 +209,28 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const parsed = envSchema.safeParse(source);
   if (!parsed.success) throw new ConfigError(problemsOf(parsed.error));
   const value = parsed.data;
+  let slack: SlackConfig | null = null;
+  if (value.SLACK_BOT_TOKEN !== undefined) {
+    const common = {
+      botToken: value.SLACK_BOT_TOKEN,
+      apiUrl: value.SLACK_API_URL,
+      userMap: value.VPN_USER_MAP,
+    };
+    if (value.SLACK_APP_TOKEN !== undefined) {
+      slack = { ...common, mode: 'socket', appToken: value.SLACK_APP_TOKEN, port: value.PORT };
+    } else if (value.SLACK_SIGNING_SECRET !== undefined) {
+      slack = {
+        ...common,
+        mode: 'http',
+        signingSecret: value.SLACK_SIGNING_SECRET,
+        port: value.PORT,
+      };
+    } else {
+      throw new ConfigError([
+        'SLACK_SIGNING_SECRET: is required for HTTP mode (or set SLACK_APP_TOKEN=xapp-… for Socket Mode)',
+      ]);
+    }
+  }
   return {
     aws: {
       region: value.AWS_REGION,
@@ -151,6 +240,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       maxAttempts: value.AWS_MAX_ATTEMPTS,
       concurrency: value.VPN_CONCURRENCY,
     },
+    slack,
     logLevel: value.LOG_LEVEL,
   };
 }

@@ -66,7 +66,12 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
   const cache = new Map<string, CacheEntry>();
 
   const keyOf = (endpoint: Endpoint, filters: ConnectionFilters) =>
-    JSON.stringify([endpoint.region, endpoint.id, filters.connectionIds ?? [], filters.usernames ?? []]);
+    JSON.stringify([
+      endpoint.region,
+      endpoint.id,
+      filters.connectionIds ?? [],
+      filters.usernames ?? [],
+    ]);
 
   /** Every connection of one endpoint under the server-side filters, shared and briefly cached. */
   const read = (endpoint: Endpoint, filters: ConnectionFilters): Promise<Connection[]> => {

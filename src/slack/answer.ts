@@ -1,0 +1,175 @@
+/**
+ * Turns a parsed query into the Slack message that answers it. Shared by the
+ * slash command and the paging buttons, so a click re-runs exactly what the
+ * command ran. Every failure becomes a message; nothing here throws.
+ */
+import { AwsError, UsageError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { EndpointCatalogue } from '../vpn/catalogue.js';
+import { formatQuery, type Query, type UserRef } from '../vpn/query.js';
+import type { ConnectionService, ConnectionsResult } from '../vpn/service.js';
+import { buildConnectionsMessage } from './blocks/connections.js';
+import type { SlackMessage } from './blocks/limits.js';
+import {
+  buildAwsErrorMessage,
+  buildEndpointsMessage,
+  buildHelpMessage,
+  buildUsageErrorMessage,
+} from './blocks/messages.js';
+import type { IdentityResolver } from './identity.js';
+
+export interface AnswerDeps {
+  readonly service: ConnectionService;
+  readonly catalogue: EndpointCatalogue;
+  readonly identity: IdentityResolver;
+  readonly logger: Logger;
+  readonly now: () => Date;
+  /** Answers `digest` / `digest now`; absent when digests are not configured. */
+  readonly digest?: (action: 'show' | 'now', userId: string) => Promise<SlackMessage>;
+}
+
+export interface AnswerContext {
+  /** The signed Slack user ID of the person asking. */
+  readonly userId: string;
+  readonly page: number;
+}
+
+export interface QueryResult {
+  readonly title: string;
+  readonly result: ConnectionsResult;
+  readonly statusesNote: string;
+}
+
+const DIGEST_OFF: SlackMessage = {
+  text: 'Digests are not configured.',
+  blocks: [
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: ':calendar: Digests are not configured: set `DIGEST_CHANNEL` to post an hourly digest of ended VPN sessions.',
+      },
+    },
+  ],
+};
+
+/** The VPN user name a `user …` query is about. */
+async function resolveWho(who: UserRef, ctx: AnswerContext, identity: IdentityResolver) {
+  if (who.kind === 'name') return who.name;
+  return identity.vpnUsername(who.kind === 'me' ? ctx.userId : who.userId);
+}
+
+function titleOf(result: ConnectionsResult): string {
+  const aliases = result.endpoints.map((e) => e.alias);
+  return aliases.length > 3 ? `${aliases.length} endpoints` : aliases.join(', ');
+}
+
+function statusesNote(statuses: readonly string[] | null): string {
+  return statuses === null
+    ? 'active and terminated in the last hour'
+    : `status: ${statuses.join(', ')}`;
+}
+
+/**
+ * Runs a list or user query. Throws what the service throws (UsageError,
+ * AwsError); `answerQuery` turns those into messages.
+ */
+export async function runConnectionsQuery(
+  query: Extract<Query, { kind: 'list' | 'user' }>,
+  ctx: AnswerContext,
+  deps: AnswerDeps,
+): Promise<QueryResult> {
+  if (query.kind === 'list') {
+    const result = await deps.service.list({
+      endpoints: query.endpoints,
+      usernames: query.usernames,
+      connectionIds: query.connectionIds,
+      statuses: query.statuses,
+    });
+    return { title: titleOf(result), result, statusesNote: statusesNote(query.statuses) };
+  }
+  const name = await resolveWho(query.who, ctx, deps.identity);
+  const result = await deps.service.lookupUser({
+    name,
+    endpoints: query.endpoints,
+    statuses: query.statuses,
+  });
+  const where = query.endpoints.kind === 'all' ? 'every endpoint' : titleOf(result);
+  return { title: `${name} on ${where}`, result, statusesNote: statusesNote(query.statuses) };
+}
+
+/** The message for a thrown error: a person can act on it, the log has the rest. */
+export function errorMessage(error: unknown, logger: Logger, context: string): SlackMessage {
+  if (error instanceof UsageError) return buildUsageErrorMessage(error);
+  if (error instanceof AwsError) {
+    logger.warn(
+      `${context}: ${error.name} ${error.code ?? ''} requestId=${error.requestId ?? '-'}`,
+    );
+    return buildAwsErrorMessage(error, context);
+  }
+  logger.error(
+    `${context}: unexpected error`,
+    error instanceof Error ? (error.stack ?? error) : error,
+  );
+  return buildAwsErrorMessage(error, context);
+}
+
+export interface Answer {
+  readonly message: SlackMessage;
+  /** True when the message reports a problem (it is then always ephemeral). */
+  readonly isError: boolean;
+}
+
+/** The full answer to a query, as a Slack message. Never throws. */
+export async function answerQuery(
+  query: Query,
+  ctx: AnswerContext,
+  deps: AnswerDeps,
+): Promise<Answer> {
+  try {
+    return await answerOrThrow(query, ctx, deps);
+  } catch (error) {
+    return { message: errorMessage(error, deps.logger, 'vpn-conns'), isError: true };
+  }
+}
+
+async function answerOrThrow(query: Query, ctx: AnswerContext, deps: AnswerDeps): Promise<Answer> {
+  const ok = (message: SlackMessage): Answer => ({ message, isError: false });
+  switch (query.kind) {
+    case 'help':
+      return ok(buildHelpMessage());
+    case 'endpoints': {
+      const endpoints = await deps.catalogue.described();
+      return ok(buildEndpointsMessage(endpoints, endpoints[0]?.alias ?? ''));
+    }
+    case 'digest':
+      return ok(deps.digest ? await deps.digest(query.action, ctx.userId) : DIGEST_OFF);
+    case 'list':
+    case 'user': {
+      const { title, result, statusesNote } = await runConnectionsQuery(query, ctx, deps);
+      const [only] = result.failures;
+      // One endpoint asked and it failed: the error itself is the answer.
+      if (result.endpoints.length === 1 && only) {
+        return { message: errorMessage(only.error, deps.logger, title), isError: true };
+      }
+      const aliases = new Map(result.endpoints.map((e) => [e.id, e.alias]));
+      return ok(
+        buildConnectionsMessage({
+          title,
+          connections: result.connections,
+          page: ctx.page,
+          queryText: formatQuery(query),
+          failures: result.failures.map((f) => ({
+            endpointAlias: f.endpoint.alias,
+            message: f.error instanceof AwsError ? f.error.message : 'unexpected error (logged)',
+          })),
+          aliasOf: (id) => aliases.get(id) ?? id,
+          fetchedAt: result.fetchedAt,
+          now: deps.now(),
+          statusesNote,
+          ...(result.matchedField ? { matchedField: result.matchedField } : {}),
+        }),
+      );
+    }
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The Bolt app: the only place that builds `@slack/bolt` objects. HTTP mode
+ * (signing secret; `POST /slack/events`, `GET /healthz`) or Socket Mode (app
+ * token), chosen by config. Listeners are registered from `listeners/`.
+ */
+import { App, LogLevel } from '@slack/bolt';
+import type { SlackConfig } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { AnswerDeps } from './answer.js';
+import type { IdentityResolver } from './identity.js';
+import { registerListeners } from './listeners/index.js';
+
+export interface AppDeps extends Omit<AnswerDeps, 'identity'> {
+  readonly logger: Logger;
+  /** Built from the app's own Web API client when absent. */
+  readonly identity?: IdentityResolver;
+  /** Tests: skip Bolt's `auth.test` at construction by giving the bot's IDs. */
+  readonly botIds?: { readonly botId: string; readonly botUserId: string };
+  /** Tests: how many times the Web API client retries (default: Bolt's policy). */
+  readonly webApiRetries?: number;
+}
+
+const LEVELS: Record<string, LogLevel> = {
+  debug: LogLevel.DEBUG,
+  info: LogLevel.INFO,
+  warn: LogLevel.WARN,
+  error: LogLevel.ERROR,
+};
+
+/** Builds the Bolt app for the configured mode, with every listener registered. */
+export function createApp(config: SlackConfig, deps: AppDeps): App {
+  const clientOptions = {
+    ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}),
+    ...(deps.webApiRetries !== undefined ? { retryConfig: { retries: deps.webApiRetries } } : {}),
+  };
+  const level = () => LEVELS[deps.logger.getLevel()] ?? LogLevel.INFO;
+  // Bolt wants its LogLevel enum back from getLevel(); everything else is ours.
+  const boltLogger = {
+    debug: deps.logger.debug,
+    info: deps.logger.info,
+    warn: deps.logger.warn,
+    error: deps.logger.error,
+    setLevel: (next: LogLevel) => deps.logger.setLevel(next),
+    getLevel: level,
+    setName: deps.logger.setName,
+  };
+  const common = {
+    token: config.botToken,
+    logger: boltLogger,
+    logLevel: level(),
+    clientOptions,
+    ...(deps.botIds ?? {}),
+  };
+  const app =
+    config.mode === 'socket'
+      ? new App({ ...common, socketMode: true, appToken: config.appToken })
+      : new App({
+          ...common,
+          signingSecret: config.signingSecret,
+          port: config.port,
+          customRoutes: [
+            {
+              path: '/healthz',
+              method: ['GET', 'HEAD'],
+              handler: (_req, res) => {
+                res.writeHead(200, { 'content-type': 'text/plain' });
+                res.end('ok');
+              },
+            },
+          ],
+        });
+
+  registerListeners(app, { ...deps, userMap: config.userMap });
+
+  // The last net: a listener error is logged, never fatal.
+  app.error(async (error) => {
+    deps.logger.error('unhandled error in a Slack listener', error);
+  });
+  return app;
+}

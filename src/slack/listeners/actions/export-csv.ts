@@ -1,0 +1,70 @@
+/**
+ * "Export CSV": the whole result of the query behind the message, as a CSV
+ * file with the CLI's columns, sent to the clicker in a direct message (the
+ * list may be ephemeral, and IPs and user names are not for the channel).
+ */
+import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import { formatCount } from '../../../vpn/format.js';
+import { toCsv } from '../../../vpn/records.js';
+import { sortConnections } from '../../../vpn/summary.js';
+import { type AnswerDeps, errorMessage, runConnectionsQuery } from '../../answer.js';
+import { escapeMrkdwn } from '../../blocks/mrkdwn.js';
+import { readButton } from './paging.js';
+
+type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
+
+/** `vpn-conns-prod-20261127-2040.csv` */
+export function csvFilename(title: string, at: Date): string {
+  const slug =
+    title
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 40) || 'result';
+  const stamp = at.toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
+  return `vpn-conns-${slug}-${stamp}.csv`;
+}
+
+/** The handler of the Export CSV button. */
+export function createExportCsvAction(deps: AnswerDeps) {
+  return async ({ ack, action, body, client, respond, logger }: ButtonArgs) => {
+    await ack();
+    try {
+      const { query } = readButton(action.value);
+      const { title, result } = await runConnectionsQuery(
+        query,
+        { userId: body.user.id, page: 0 },
+        deps,
+      );
+      const connections = sortConnections(result.connections);
+      const dm = await client.conversations.open({ users: body.user.id });
+      const channelId = dm.channel?.id;
+      if (!channelId) throw new Error('conversations.open returned no channel');
+      await client.filesUploadV2({
+        channel_id: channelId,
+        filename: csvFilename(title, result.fetchedAt),
+        title: `VPN connections: ${title}`,
+        content: toCsv(connections),
+        initial_comment: `${formatCount(connections.length)} connections (${escapeMrkdwn(title)}), fetched ${result.fetchedAt.toISOString()}.`,
+      });
+      const failed = result.failures.map((f) => f.endpoint.alias);
+      await respond({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text:
+          `:page_facing_up: Sent you the CSV (${formatCount(connections.length)} connections) in a direct message.` +
+          (failed.length > 0 ? ` Not included, because reading failed: ${failed.join(', ')}.` : ''),
+      });
+    } catch (error) {
+      try {
+        await respond({
+          response_type: 'ephemeral',
+          replace_original: false,
+          ...errorMessage(error, logger, 'CSV export'),
+        });
+      } catch (respondError) {
+        logger.warn('could not report a failed CSV export', respondError);
+      }
+    }
+  };
+}

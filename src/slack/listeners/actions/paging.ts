@@ -1,0 +1,48 @@
+/**
+ * Previous / Next: stateless paging. The button value carries the query text
+ * and the page; the click re-runs the query (briefly cached) and replaces the
+ * message through the action's response_url.
+ */
+import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import { UsageError } from '../../../errors.js';
+import { parseCommand } from '../../../vpn/query.js';
+import { type AnswerDeps, answerQuery } from '../../answer.js';
+import { decodeButtonValue } from '../../blocks/ids.js';
+import { buildUsageErrorMessage } from '../../blocks/messages.js';
+
+type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
+
+/** Parses a button's value into a query and page. @throws UsageError when tampered with. */
+export function readButton(value: unknown) {
+  const { q, p } = decodeButtonValue(value);
+  const { query } = parseCommand(q, 'slack', { slackEscaped: false });
+  if (query.kind !== 'list' && query.kind !== 'user') {
+    throw new UsageError('This button is no longer valid: run /vpn-conns again.');
+  }
+  return { query, page: p };
+}
+
+/** The handler of the paging buttons. */
+export function createPagingAction(deps: AnswerDeps) {
+  return async ({ ack, action, body, respond, logger }: ButtonArgs) => {
+    await ack();
+    try {
+      let message: Awaited<ReturnType<typeof answerQuery>>['message'];
+      try {
+        const { query, page } = readButton(action.value);
+        ({ message } = await answerQuery(query, { userId: body.user.id, page }, deps));
+      } catch (error) {
+        if (!(error instanceof UsageError)) throw error;
+        await respond({
+          response_type: 'ephemeral',
+          replace_original: false,
+          ...buildUsageErrorMessage(error),
+        });
+        return;
+      }
+      await respond({ replace_original: true, ...message });
+    } catch (error) {
+      logger.warn('could not deliver a page of /vpn-conns', error);
+    }
+  };
+}

@@ -1,0 +1,14 @@
+/**
+ * The bot scopes each Web API method we call needs. The manifest test checks
+ * that the scopes the code uses are exactly the scopes the manifests declare.
+ */
+export const METHOD_SCOPES: Readonly<Record<string, readonly string[]>> = {
+  'conversations.open': ['im:write'],
+  filesUploadV2: ['files:write'],
+  'users.info': ['users:read', 'users:read.email'],
+  'chat.postMessage': ['chat:write'],
+  'usergroups.users.list': ['usergroups:read'],
+};
+
+/** Needed by any app with a slash command. */
+export const BASE_SCOPES: readonly string[] = ['commands'];

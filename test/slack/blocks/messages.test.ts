@@ -1,0 +1,289 @@
+import type { types } from '@slack/bolt';
+import { describe, expect, it } from 'vitest';
+import {
+  AccessDeniedError,
+  AwsRequestError,
+  AwsUnavailableError,
+  CredentialsError,
+  EndpointNotFoundError,
+  ThrottledError,
+  UsageError,
+} from '../../../src/errors.js';
+import type { SlackMessage } from '../../../src/slack/blocks/limits.js';
+import {
+  buildAwsErrorMessage,
+  buildEndpointsMessage,
+  buildHelpMessage,
+  buildUsageErrorMessage,
+  buildWorkingMessage,
+} from '../../../src/slack/blocks/messages.js';
+import type { Endpoint } from '../../../src/vpn/endpoint.js';
+import { usage } from '../../../src/vpn/query.js';
+
+/**
+ * Every way a message breaks the limits the app promises: Slack's Block Kit limits from the
+ * platform reference, a 10,000-character budget for all block text, and a top-level text of
+ * 1..3000. Written out here, independently of the guard under test.
+ */
+function limitProblems(message: SlackMessage): string[] {
+  const problems: string[] = [];
+  let total = 0;
+  const text = (at: string, value: { text: string } | undefined, max: number) => {
+    if (value === undefined) return;
+    total += value.text.length;
+    if (value.text.length < 1 || value.text.length > max) {
+      problems.push(`${at}: ${value.text.length} characters (1..${max})`);
+    }
+  };
+  const id = (at: string, value: string | undefined) => {
+    if (value !== undefined && value.length > 255) problems.push(`${at}: id of ${value.length}`);
+  };
+  const element = (at: string, el: types.ActionsBlockElement | types.SectionBlockAccessory) => {
+    if ('action_id' in el) id(`${at}.action_id`, el.action_id);
+    if (el.type === 'button') {
+      text(`${at}.text`, el.text, 75);
+      if ((el.value?.length ?? 0) > 2000) problems.push(`${at}.value: ${el.value?.length}`);
+      if ((el.url?.length ?? 0) > 3000) problems.push(`${at}.url: ${el.url?.length}`);
+    }
+    if ('confirm' in el && el.confirm) {
+      text(`${at}.confirm.title`, el.confirm.title, 100);
+      text(`${at}.confirm.text`, el.confirm.text, 300);
+      text(`${at}.confirm.confirm`, el.confirm.confirm, 30);
+      text(`${at}.confirm.deny`, el.confirm.deny, 30);
+    }
+  };
+
+  if (message.text.trim() === '' || message.text.length > 3000) {
+    problems.push(`text: ${message.text.length} characters (1..3000)`);
+  }
+  if (message.blocks.length > 50) problems.push(`${message.blocks.length} blocks (max 50)`);
+  const blockIds = new Set<string>();
+  message.blocks.forEach((block, i) => {
+    const at = `blocks[${i}]`;
+    if (block.block_id !== undefined) {
+      id(`${at}.block_id`, block.block_id);
+      if (blockIds.has(block.block_id)) problems.push(`${at}: duplicate block_id`);
+      blockIds.add(block.block_id);
+    }
+    switch (block.type) {
+      case 'header':
+        text(`${at}.text`, block.text, 150);
+        break;
+      case 'section':
+        if (block.text === undefined && block.fields === undefined) problems.push(`${at}: empty`);
+        text(`${at}.text`, block.text, 3000);
+        if ((block.fields?.length ?? 0) > 10) problems.push(`${at}.fields: more than 10`);
+        block.fields?.forEach((field, j) => {
+          text(`${at}.fields[${j}]`, field, 2000);
+        });
+        if (block.accessory) element(`${at}.accessory`, block.accessory);
+        break;
+      case 'context':
+        if (block.elements.length > 10) problems.push(`${at}.elements: more than 10`);
+        block.elements.forEach((el, j) => {
+          if (el.type === 'mrkdwn' || el.type === 'plain_text') {
+            text(`${at}.elements[${j}]`, el, 3000);
+          }
+        });
+        break;
+      case 'actions':
+        if (block.elements.length > 25) problems.push(`${at}.elements: more than 25`);
+        if (block.elements.length === 0) problems.push(`${at}.elements: empty`);
+        block.elements.forEach((el, j) => {
+          element(`${at}.elements[${j}]`, el);
+        });
+        break;
+      default:
+        break;
+    }
+  });
+  if (total > 10_000) problems.push(`${total} characters of block text (max 10,000)`);
+  return problems;
+}
+
+/** Every mrkdwn or plain text in the blocks, in order. */
+function blockTexts(message: SlackMessage): string[] {
+  const texts: string[] = [];
+  const visit = (value: unknown) => {
+    if (Array.isArray(value)) value.forEach(visit);
+    else if (typeof value === 'object' && value !== null) {
+      const record = value as Record<string, unknown>;
+      if (
+        (record.type === 'mrkdwn' || record.type === 'plain_text') &&
+        typeof record.text === 'string'
+      ) {
+        texts.push(record.text);
+      } else Object.values(record).forEach(visit);
+    }
+  };
+  visit(message.blocks);
+  return texts;
+}
+
+const allText = (message: SlackMessage) => [message.text, ...blockTexts(message)].join('\n');
+
+function expectSendable(message: SlackMessage): void {
+  expect(limitProblems(message)).toEqual([]);
+  expect(JSON.stringify(message)).not.toMatch(/undefined|NaN|Invalid Date|\[object /);
+  // No raw `<` anywhere: these messages carry no Slack tokens of their own.
+  expect(allText(message)).not.toContain('<');
+}
+
+describe('buildHelpMessage', () => {
+  it('says what the bot does and shows the Slack usage in a code block', () => {
+    const message = buildHelpMessage();
+    const texts = blockTexts(message);
+    expect(texts[0]).toContain('shows who is connected to the AWS Client VPN endpoints');
+    expect(texts[1]).toBe(`\`\`\`\n${usage('slack')}\n\`\`\``);
+    expect(message.text).toBe('How to use /vpn-conns');
+    expectSendable(message);
+  });
+});
+
+describe('buildUsageErrorMessage', () => {
+  it('gives the reason, escaped, then the usage', () => {
+    const message = buildUsageErrorMessage(new UsageError('I don\'t understand "<!channel>".'));
+    const texts = blockTexts(message);
+    expect(texts[0]).toBe(':x: I don\'t understand "&lt;!channel&gt;".');
+    expect(texts[1]).toContain('/vpn-conns [ENDPOINT…|all]');
+    expect(message.text).toBe(':x: I don\'t understand "&lt;!channel&gt;".');
+    expectSendable(message);
+  });
+
+  it('keeps a very long reason within the limits', () => {
+    expectSendable(buildUsageErrorMessage(new UsageError('&'.repeat(5000))));
+  });
+});
+
+describe('buildAwsErrorMessage', () => {
+  const details = { requestId: 'req-1234', code: 'Some.Code' };
+  const cases = [
+    [
+      new EndpointNotFoundError('Endpoint cvpn-endpoint-0abc was not found.', details),
+      ':mag:',
+      'VPN_ENDPOINTS',
+    ],
+    [
+      new AccessDeniedError('Not allowed.', details),
+      ':no_entry:',
+      'ec2:DescribeClientVpnConnections',
+    ],
+    [new ThrottledError('Slow down.', details), ':snail:', 'wait a minute'],
+    [new CredentialsError('No credentials.', details), ':key:', 'credentials'],
+    [new AwsUnavailableError('Timed out.', details), ':electric_plug:', 'try again in a moment'],
+    [new AwsRequestError('Bad parameter.', details), ':x:', 'check the command'],
+  ] as const;
+
+  for (const [error, emoji, advice] of cases) {
+    it(`explains ${error.kind} with ${emoji}, the message, what to do and the request id`, () => {
+      const message = buildAwsErrorMessage(error, 'Listing connections on prod');
+      const [main, context] = blockTexts(message);
+      const [heading, shown, todo] = main?.split('\n') ?? [];
+      expect(heading).toBe(`${emoji} *Listing connections on prod*`);
+      expect(shown).toBe(error.message);
+      expect(todo).toContain(advice);
+      expect(context).toBe('AWS request id: `req-1234` · error code: `Some.Code`');
+      expect(message.text).toBe(`${emoji} ${error.message}`);
+      expectSendable(message);
+    });
+  }
+
+  it('leaves the request id out when AWS gave none', () => {
+    const message = buildAwsErrorMessage(new ThrottledError('Slow down.'), 'prod');
+    expect(message.blocks).toHaveLength(1);
+    expect(allText(message)).not.toContain('request id');
+  });
+
+  it('escapes the message, the context and the request id', () => {
+    const message = buildAwsErrorMessage(
+      new AwsRequestError('<!channel> & <https://evil.example|click>', { requestId: '<@U1>' }),
+      '<!here>',
+    );
+    const text = allText(message);
+    expect(text).toContain('&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;');
+    expect(text).toContain('*&lt;!here&gt;*');
+    expect(text).toContain('`&lt;@U1&gt;`');
+    expectSendable(message);
+  });
+
+  it('shows a generic line for anything else, never a stack trace or its message', () => {
+    const secret = new Error('connect ECONNREFUSED 10.1.2.3:5432 password=hunter2');
+    for (const thrown of [secret, 'a string', undefined, null, { message: 'x' }, 42]) {
+      const message = buildAwsErrorMessage(thrown, 'prod');
+      expect(message.text).toBe(
+        ':boom: Something went wrong looking that up; the error was logged.',
+      );
+      expect(allText(message)).not.toMatch(/hunter2|ECONNREFUSED|at .*\.ts|Error:/);
+      expectSendable(message);
+    }
+  });
+
+  it('shows a usage error as one, since its message is meant for the user', () => {
+    const error = new UsageError('Unknown endpoint "qa". Known endpoints: prod, dev.');
+    expect(buildAwsErrorMessage(error, 'prod')).toEqual(buildUsageErrorMessage(error));
+  });
+
+  it('keeps a huge AWS message within the limits', () => {
+    expectSendable(buildAwsErrorMessage(new AwsRequestError('<'.repeat(10_000)), 'x'.repeat(5000)));
+  });
+});
+
+describe('buildEndpointsMessage', () => {
+  const endpoints: Endpoint[] = [
+    {
+      alias: 'prod',
+      id: 'cvpn-endpoint-0123456789abcdef0',
+      region: 'eu-west-1',
+      description: 'Production <main> & *all*',
+      authenticationTypes: ['directory-service-authentication', 'certificate-authentication'],
+    },
+    { alias: 'dev', id: 'cvpn-endpoint-0fedcba9876543210', region: 'us-east-1' },
+  ];
+
+  it('lists alias, id, region, auth types and description, escaped, and marks the default', () => {
+    const message = buildEndpointsMessage(endpoints, 'prod');
+    const texts = blockTexts(message);
+    expect(texts[0]).toBe('2 Client VPN endpoints');
+    expect(texts[1]).toBe(
+      '*prod* (default) · `cvpn-endpoint-0123456789abcdef0` · eu-west-1 · ' +
+        'auth: Active Directory, certificate · Production &lt;main&gt; &amp; \u200B*all\u200B*\n' +
+        '*dev* · `cvpn-endpoint-0fedcba9876543210` · us-east-1',
+    );
+    expect(message.text).toBe('2 Client VPN endpoints: prod, dev');
+    expectSendable(message);
+  });
+
+  it('says how to configure endpoints when there are none', () => {
+    const message = buildEndpointsMessage([], 'prod');
+    expect(message.text).toContain('No Client VPN endpoints are configured');
+    expectSendable(message);
+  });
+
+  it('keeps hundreds of endpoints with long descriptions within the limits', () => {
+    const many: Endpoint[] = Array.from({ length: 400 }, (_, i) => ({
+      alias: `vpn-${i}`,
+      id: `cvpn-endpoint-${i.toString(16).padStart(17, '0')}`,
+      region: 'us-east-1',
+      description: '<&>'.repeat(300),
+    }));
+    const message = buildEndpointsMessage(many, 'vpn-0');
+    expect(allText(message)).toContain('*vpn-0* (default)');
+    expectSendable(message);
+  });
+});
+
+describe('buildWorkingMessage', () => {
+  it('says what is being looked up, escaped', () => {
+    const message = buildWorkingMessage('prod & <!channel>');
+    expect(message.text).toBe(
+      ':hourglass_flowing_sand: Looking up connections on prod &amp; &lt;!channel&gt;…',
+    );
+    expect(blockTexts(message)).toEqual([message.text]);
+    expectSendable(message);
+  });
+
+  it('stays within the limits for any title', () => {
+    expectSendable(buildWorkingMessage('t'.repeat(5000)));
+    expectSendable(buildWorkingMessage(''));
+  });
+});
