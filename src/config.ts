@@ -3,6 +3,9 @@
  * `loadConfig(env)` is the only reader of `process.env` in the product (the
  * AWS SDK still reads its own credential chain and `AWS_ENDPOINT_URL_EC2`).
  */
+import { readFileSync } from 'node:fs';
+import { validate as isCronExpression } from 'node-cron';
+import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { ENDPOINT_ID, type Endpoint } from './vpn/endpoint.js';
@@ -33,12 +36,91 @@ export type SlackConfig = {
   | { readonly mode: 'socket'; readonly appToken: string; readonly port: number }
 );
 
+/** One channel digest of ended sessions. */
+export interface DigestConfig {
+  /** Identifies the digest in the state store: renaming it starts it afresh. */
+  readonly name: string;
+  /** Channel ID (`C…`/`G…`). */
+  readonly channel: string;
+  readonly cron: string;
+  /** IANA time zone of the schedule and of the times in the message. */
+  readonly timezone: string;
+  /** Endpoint aliases, or every endpoint. */
+  readonly endpoints: 'all' | readonly string[];
+  /** Post a "nothing ended" digest, or stay quiet. */
+  readonly empty: 'skip' | 'post';
+}
+
+/** Which parts of the bot this process runs. */
+export type Role = 'all' | 'web' | 'worker';
+
 export interface Config {
   readonly aws: AwsConfig;
   /** `null` when `SLACK_BOT_TOKEN` is unset (the CLI needs no Slack). */
   readonly slack: SlackConfig | null;
+  readonly digests: readonly DigestConfig[];
+  /** How often the collector polls for ended sessions. */
+  readonly pollSeconds: number;
+  /** `sqlite:PATH` or `postgres://…`. */
+  readonly databaseUrl: string;
+  readonly role: Role;
   readonly logLevel: LogLevel;
 }
+
+export const DEFAULT_DATABASE_URL = 'sqlite:./data/vpn-conns.db';
+export const DEFAULT_DIGEST_CRON = '0 * * * *';
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The shape of one digest, shared by the `DIGEST_*` variables and the YAML file. */
+const digestSchema = z
+  .object({
+    name: z
+      .string({ error: 'is required (a short name such as security)' })
+      .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/i, { error: 'must be letters, digits, "_" or "-"' }),
+    channel: z
+      .string({ error: 'is required (a channel ID such as C0123456789)' })
+      .trim()
+      .regex(/^[CG][A-Z0-9]{6,}$/, {
+        error:
+          'is not a channel ID such as C0123456789 (channel details → bottom of the About tab)',
+      }),
+    cron: z
+      .string()
+      .trim()
+      .default(DEFAULT_DIGEST_CRON)
+      .refine(isCronExpression, { error: 'is not a cron expression such as "0 * * * *"' }),
+    timezone: z
+      .string()
+      .trim()
+      .default('UTC')
+      .refine(isTimeZone, { error: 'is not an IANA time zone such as Europe/Berlin' }),
+    endpoints: z
+      .union([
+        z.literal('all'),
+        z.array(z.string().trim().toLowerCase()).min(1, { error: 'lists no endpoint (use "all")' }),
+      ])
+      .default('all'),
+    empty: z.enum(['skip', 'post'], { error: 'must be skip or post' }).default('skip'),
+  })
+  .strict();
+
+const ROLE = z.enum(['all', 'web', 'worker'], { error: 'must be all, web or worker' });
+
+/** The YAML file named by `VPN_CONNS_CONFIG`: several digests, validated like the variables. */
+const fileSchema = z
+  .object({
+    pollSeconds: z.number().int().min(10, { error: 'must be at least 10' }).optional(),
+    digests: z.array(digestSchema).optional(),
+  })
+  .strict();
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
@@ -183,7 +265,120 @@ const envSchema = z.object({
     .enum(['debug', 'info', 'warn', 'error'], { error: 'must be debug, info, warn or error' })
     .optional()
     .default('info'),
+  DATABASE_URL: z.string().trim().optional().default(DEFAULT_DATABASE_URL),
+  VPN_CONNS_ROLE: ROLE.optional().default('all'),
+  VPN_CONNS_CONFIG: z.string().optional(),
+  DIGEST_POLL_SECONDS: integer('seconds', 10, 3600, 300),
 });
+
+/** Digest variables → the digest schema's fields, for error messages. */
+const DIGEST_VARIABLES = {
+  channel: 'DIGEST_CHANNEL',
+  cron: 'DIGEST_CRON',
+  timezone: 'DIGEST_TIMEZONE',
+  endpoints: 'DIGEST_ENDPOINTS',
+  empty: 'DIGEST_EMPTY',
+} as const;
+
+/** The digest described by `DIGEST_*` variables, or none when `DIGEST_CHANNEL` is unset. */
+function digestFromEnv(
+  env: Record<string, string | undefined>,
+  problems: string[],
+): DigestConfig[] {
+  if (env.DIGEST_CHANNEL === undefined) {
+    for (const variable of Object.values(DIGEST_VARIABLES)) {
+      if (env[variable] !== undefined && variable !== 'DIGEST_CHANNEL') {
+        problems.push(`${variable}: has no effect without DIGEST_CHANNEL`);
+      }
+    }
+    return [];
+  }
+  const endpoints = env.DIGEST_ENDPOINTS?.trim().toLowerCase();
+  const parsed = digestSchema.safeParse({
+    name: 'default',
+    channel: env.DIGEST_CHANNEL,
+    ...(env.DIGEST_CRON !== undefined ? { cron: env.DIGEST_CRON } : {}),
+    ...(env.DIGEST_TIMEZONE !== undefined ? { timezone: env.DIGEST_TIMEZONE } : {}),
+    ...(endpoints !== undefined
+      ? {
+          endpoints:
+            endpoints === 'all'
+              ? 'all'
+              : endpoints
+                  .split(',')
+                  .map((e) => e.trim())
+                  .filter((e) => e !== ''),
+        }
+      : {}),
+    ...(env.DIGEST_EMPTY !== undefined ? { empty: env.DIGEST_EMPTY.trim().toLowerCase() } : {}),
+  });
+  if (parsed.success) return [parsed.data];
+  for (const issue of parsed.error.issues) {
+    const field = issue.path[0] as keyof typeof DIGEST_VARIABLES;
+    problems.push(`${DIGEST_VARIABLES[field] ?? 'DIGEST_CHANNEL'}: ${issue.message}`);
+  }
+  return [];
+}
+
+/**
+ * Reads the YAML file; each problem names the file, the line and the field
+ * (`vpn-conns.yml:7: digests[1].timezone: is not an IANA time zone …`).
+ */
+function loadConfigFile(
+  file: string,
+  readFile: (path: string) => string,
+  problems: string[],
+): z.infer<typeof fileSchema> {
+  let text: string;
+  try {
+    text = readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    problems.push(`VPN_CONNS_CONFIG: cannot read ${file} (${code})`);
+    return {};
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    for (const error of doc.errors) {
+      const line = lineCounter.linePos(error.pos[0]).line;
+      problems.push(`${file}:${line}: ${error.message.split('\n')[0]}`);
+    }
+    return {};
+  }
+  const parsed = fileSchema.safeParse(doc.toJS() ?? {});
+  if (parsed.success) return parsed.data;
+  const located: { line: number; text: string }[] = [];
+  for (const issue of parsed.error.issues) {
+    // An unknown key is reported on its parent: point at the key itself.
+    const path =
+      issue.code === 'unrecognized_keys' && issue.keys.length === 1
+        ? [...issue.path, ...issue.keys]
+        : issue.path;
+    // Walk back up the path until a node with a position is found.
+    let line: number | undefined;
+    for (let depth = path.length; depth >= 0 && line === undefined; depth--) {
+      const node = doc.getIn(path.slice(0, depth) as (string | number)[], true);
+      if (node && typeof node === 'object' && 'range' in node && Array.isArray(node.range)) {
+        line = lineCounter.linePos(node.range[0] as number).line;
+      } else if (depth === 0 && (isMap(doc.contents) || isSeq(doc.contents))) {
+        line = lineCounter.linePos(doc.contents.range[0]).line;
+      }
+    }
+    const field = path
+      .map((part, i) =>
+        typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`,
+      )
+      .join('');
+    located.push({
+      line: line ?? 0,
+      text: `${file}:${line ?? 1}: ${field || '(file)'}: ${issue.message}`,
+    });
+  }
+  located.sort((a, b) => a.line - b.line);
+  for (const { text } of located) problems.push(text);
+  return {};
+}
 
 /** One line per problem, each naming the variable: `VPN_ENDPOINTS: …`. */
 function problemsOf(error: z.ZodError): string[] {
@@ -198,7 +393,10 @@ function problemsOf(error: z.ZodError): string[] {
  *
  * @throws ConfigError with one line per problem.
  */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+): Config {
   // Treat empty strings as unset, as most shells and dotenv files intend.
   const source: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(env)) {
@@ -207,8 +405,33 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   source.AWS_REGION ??= source.AWS_DEFAULT_REGION;
 
   const parsed = envSchema.safeParse(source);
-  if (!parsed.success) throw new ConfigError(problemsOf(parsed.error));
+  const problems = parsed.success ? [] : problemsOf(parsed.error);
+  const envDigests = digestFromEnv(source, problems);
+  const file =
+    source.VPN_CONNS_CONFIG === undefined
+      ? {}
+      : loadConfigFile(source.VPN_CONNS_CONFIG, readFile, problems);
+  const digests = [...envDigests, ...(file.digests ?? [])];
+  const names = new Set<string>();
+  for (const digest of digests) {
+    if (names.has(digest.name)) problems.push(`digest "${digest.name}" is defined twice`);
+    names.add(digest.name);
+  }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const value = parsed.data;
+  if (value.VPN_ENDPOINTS) {
+    const aliases = new Set(value.VPN_ENDPOINTS.map((e) => e.alias));
+    for (const digest of digests) {
+      if (digest.endpoints === 'all') continue;
+      const unknown = digest.endpoints.filter((a) => !aliases.has(a));
+      if (unknown.length > 0) {
+        problems.push(
+          `digest "${digest.name}": unknown endpoint ${unknown.join(', ')} (known: ${[...aliases].join(', ')})`,
+        );
+      }
+    }
+    if (problems.length > 0) throw new ConfigError(problems);
+  }
   let slack: SlackConfig | null = null;
   if (value.SLACK_BOT_TOKEN !== undefined) {
     const common = {
@@ -241,6 +464,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       concurrency: value.VPN_CONCURRENCY,
     },
     slack,
+    digests,
+    pollSeconds: file.pollSeconds ?? value.DIGEST_POLL_SECONDS,
+    databaseUrl: value.DATABASE_URL,
+    role: value.VPN_CONNS_ROLE,
     logLevel: value.LOG_LEVEL,
   };
 }

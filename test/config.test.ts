@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 
-function problems(env: Record<string, string | undefined>): readonly string[] {
+function problems(env: Record<string, string | undefined>, file = ''): readonly string[] {
   try {
-    loadConfig(env);
+    loadConfig(env, () => file);
   } catch (error) {
     if (error instanceof ConfigError) return error.problems;
     throw error;
@@ -35,6 +35,11 @@ describe('loadConfig', () => {
         maxAttempts: 3,
         concurrency: 4,
       },
+      slack: null,
+      digests: [],
+      pollSeconds: 300,
+      databaseUrl: 'sqlite:./data/vpn-conns.db',
+      role: 'all',
       logLevel: 'info',
     });
   });
@@ -80,5 +85,123 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ AWS_REGION: 'x' })).toThrow(
       /Invalid configuration:\n {2}- AWS_REGION/,
     );
+  });
+
+  it('reads one digest from DIGEST_* variables with defaults', () => {
+    const config = loadConfig({
+      AWS_REGION: 'eu-west-1',
+      DIGEST_CHANNEL: 'C0123456789',
+      DIGEST_ENDPOINTS: 'Prod, dev',
+    });
+    expect(config.digests).toEqual([
+      {
+        name: 'default',
+        channel: 'C0123456789',
+        cron: '0 * * * *',
+        timezone: 'UTC',
+        endpoints: ['prod', 'dev'],
+        empty: 'skip',
+      },
+    ]);
+  });
+
+  it('names each bad digest variable', () => {
+    expect(
+      problems({
+        AWS_REGION: 'eu-west-1',
+        DIGEST_CHANNEL: '#security',
+        DIGEST_CRON: 'every hour',
+        DIGEST_TIMEZONE: 'Mars/Base',
+        DIGEST_EMPTY: 'maybe',
+        DIGEST_POLL_SECONDS: '5',
+      }),
+    ).toEqual([
+      'DIGEST_POLL_SECONDS: "5" is not a whole number from 10 to 3600 (seconds)',
+      'DIGEST_CHANNEL: is not a channel ID such as C0123456789 (channel details → bottom of the About tab)',
+      'DIGEST_CRON: is not a cron expression such as "0 * * * *"',
+      'DIGEST_TIMEZONE: is not an IANA time zone such as Europe/Berlin',
+      'DIGEST_EMPTY: must be skip or post',
+    ]);
+  });
+
+  it('says when a digest variable has no effect', () => {
+    expect(problems({ AWS_REGION: 'eu-west-1', DIGEST_CRON: '0 * * * *' })).toEqual([
+      'DIGEST_CRON: has no effect without DIGEST_CHANNEL',
+    ]);
+  });
+
+  it('refuses a digest over an endpoint that is not configured', () => {
+    expect(
+      problems({
+        AWS_REGION: 'eu-west-1',
+        VPN_ENDPOINTS: 'prod=cvpn-endpoint-0123456789abcdef0',
+        DIGEST_CHANNEL: 'C0123456789',
+        DIGEST_ENDPOINTS: 'prod,staging',
+      }),
+    ).toEqual(['digest "default": unknown endpoint staging (known: prod)']);
+  });
+
+  it('reads several digests from the YAML file named by VPN_CONNS_CONFIG', () => {
+    const yaml = [
+      'pollSeconds: 60',
+      'digests:',
+      '  - name: security',
+      '    channel: C0123456789',
+      '    timezone: Europe/Berlin',
+      '  - name: it',
+      '    channel: G0123456789',
+      '    cron: "30 8 * * 1-5"',
+      '    endpoints: [prod]',
+      '    empty: post',
+    ].join('\n');
+    const config = loadConfig(
+      { AWS_REGION: 'eu-west-1', VPN_CONNS_CONFIG: 'vpn-conns.yml' },
+      () => yaml,
+    );
+    expect(config.pollSeconds).toBe(60);
+    expect(
+      config.digests.map((d) => [d.name, d.channel, d.cron, d.timezone, d.endpoints, d.empty]),
+    ).toEqual([
+      ['security', 'C0123456789', '0 * * * *', 'Europe/Berlin', 'all', 'skip'],
+      ['it', 'G0123456789', '30 8 * * 1-5', 'UTC', ['prod'], 'post'],
+    ]);
+  });
+
+  it('names the file, line and field of each problem in the YAML file', () => {
+    const yaml = [
+      'digests:',
+      '  - name: security',
+      '    channel: C0123456789',
+      '  - name: it',
+      '    channel: C0123456789',
+      '    timezone: Mars/Base',
+      '    colour: red',
+    ].join('\n');
+    expect(problems({ AWS_REGION: 'eu-west-1', VPN_CONNS_CONFIG: 'vpn-conns.yml' }, yaml)).toEqual([
+      'vpn-conns.yml:6: digests[1].timezone: is not an IANA time zone such as Europe/Berlin',
+      'vpn-conns.yml:7: digests[1].colour: Unrecognized key: "colour"',
+    ]);
+  });
+
+  it('reports YAML syntax errors and unreadable files with their place', () => {
+    expect(
+      problems(
+        { AWS_REGION: 'eu-west-1', VPN_CONNS_CONFIG: 'bad.yml' },
+        'digests:\n  - name: [x\n',
+      )[0],
+    ).toMatch(/^bad\.yml:\d+: /);
+    expect(() =>
+      loadConfig({ AWS_REGION: 'eu-west-1', VPN_CONNS_CONFIG: '/nonexistent/vpn-conns.yml' }),
+    ).toThrow('VPN_CONNS_CONFIG: cannot read /nonexistent/vpn-conns.yml (ENOENT)');
+  });
+
+  it('rejects two digests with the same name', () => {
+    const yaml = 'digests:\n  - name: default\n    channel: C0123456789\n';
+    expect(
+      problems(
+        { AWS_REGION: 'eu-west-1', DIGEST_CHANNEL: 'C0123456789', VPN_CONNS_CONFIG: 'f.yml' },
+        yaml,
+      ),
+    ).toEqual(['digest "default" is defined twice']);
   });
 });
