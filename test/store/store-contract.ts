@@ -1,0 +1,522 @@
+/**
+ * The behaviour every StateStore implementation owes its callers, as one suite
+ * that each backend's test file runs with its own `open`.
+ *
+ * `open` must return a store on the SAME database each time it is called
+ * within a test file (a second instance), so the tests share one database and
+ * keep out of each other's way: ids are random per test, the general tests use
+ * 2024 dates, the pruning test 1990 dates and the audit test 2100 dates.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DigestPost, EndedSession, StateStore } from '../../src/store/types.js';
+
+const T0 = Date.parse('2024-05-01T10:00:00.000Z');
+const MINUTE = 60_000;
+
+/** A time `minutes` after the suite's reference instant (fractions give milliseconds). */
+function at(minutes: number): Date {
+  return new Date(T0 + minutes * MINUTE);
+}
+
+function id(prefix: string): string {
+  return `${prefix}-${randomUUID()}`;
+}
+
+function session(
+  endpointId: string,
+  connectionId: string,
+  endedAt: Date,
+  extra: Partial<EndedSession> = {},
+): EndedSession {
+  return {
+    endpointId,
+    connectionId,
+    username: 'alice',
+    commonName: 'alice.vpn.example.com',
+    clientIp: '10.0.0.7',
+    clientIpv6: null,
+    status: 'terminated',
+    establishedAt: new Date(endedAt.getTime() - 30 * MINUTE),
+    endedAt,
+    ingressBytes: 1_000,
+    egressBytes: 2_000,
+    ...extra,
+  };
+}
+
+function post(digestId: string, tickAt: Date, extra: Partial<DigestPost> = {}): DigestPost {
+  return {
+    digestId,
+    tickAt,
+    postedAt: new Date(tickAt.getTime() + 1_500),
+    channel: 'C0123456789',
+    ts: `${Math.floor(tickAt.getTime() / 1000)}.${randomUUID().slice(0, 6)}`,
+    sessionCount: 0,
+    ...extra,
+  };
+}
+
+const keyOf = (s: EndedSession) => ({ endpointId: s.endpointId, connectionId: s.connectionId });
+const connectionIds = (sessions: readonly EndedSession[]) => sessions.map((s) => s.connectionId);
+
+/** Registers the contract tests for one backend. */
+export function describeStoreContract(
+  name: string,
+  open: (now: () => Date) => Promise<StateStore>,
+): void {
+  describe(`${name} store (contract)`, () => {
+    const opened: StateStore[] = [];
+    let clock = at(0);
+
+    /** A store on the test database, closed after the test. */
+    const openStore = async (now: () => Date = () => clock): Promise<StateStore> => {
+      const store = await open(now);
+      opened.push(store);
+      return store;
+    };
+
+    // Digest ids fresh for each test, as reporting is per digest and the database is shared.
+    let digest = '';
+    let digestA = '';
+    let digestB = '';
+    beforeEach(() => {
+      [digest, digestA, digestB] = [id('digest'), id('digest-a'), id('digest-b')];
+    });
+
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((store) => store.close()));
+      clock = at(0);
+    });
+
+    it('reports its kind', async () => {
+      const store = await openStore();
+      expect(store.kind).toBe(name);
+    });
+
+    describe('recordSessions', () => {
+      it('records a session once per endpoint and connection and counts only new ones', async () => {
+        const store = await openStore();
+        const [endpoint, other] = [id('cvpn-endpoint'), id('cvpn-endpoint')];
+        const first = session(endpoint, 'cvpn-connection-1', at(1));
+        expect(await store.recordSessions([first])).toBe(1);
+        expect(await store.recordSessions([first])).toBe(0);
+        expect(
+          await store.recordSessions([
+            first,
+            session(endpoint, 'cvpn-connection-2', at(2)),
+            session(other, 'cvpn-connection-1', at(2)),
+          ]),
+        ).toBe(2);
+        expect(await store.recordSessions([])).toBe(0);
+        const pending = await store.pendingSessions(digest, [endpoint, other], at(60), at(-60));
+        expect(pending).toHaveLength(3);
+      });
+
+      it('counts a session repeated within one call once and keeps its last occurrence', async () => {
+        const store = await openStore();
+        const endpoint = id('cvpn-endpoint');
+        const added = await store.recordSessions([
+          session(endpoint, 'c1', at(1), { status: 'failed-to-terminate', ingressBytes: 1 }),
+          session(endpoint, 'c1', at(2), { status: 'terminated', ingressBytes: 2 }),
+        ]);
+        expect(added).toBe(1);
+        const [only] = await store.pendingSessions(digest, [endpoint], at(60), at(-60));
+        expect(only).toMatchObject({ status: 'terminated', endedAt: at(2), ingressBytes: 2 });
+      });
+
+      it('updates status, end and byte counts of a session no digest has reported', async () => {
+        const store = await openStore();
+        const endpoint = id('cvpn-endpoint');
+        const first = session(endpoint, 'c1', at(1), {
+          status: 'failed-to-terminate',
+          ingressBytes: 10,
+          egressBytes: 20,
+        });
+        await store.recordSessions([first]);
+        const again = session(endpoint, 'c1', at(3), {
+          status: 'terminated',
+          ingressBytes: 11,
+          egressBytes: 22,
+        });
+        expect(await store.recordSessions([again])).toBe(0);
+        expect(await store.pendingSessions(digest, [endpoint], at(60), at(-60))).toEqual([
+          { ...first, status: 'terminated', endedAt: at(3), ingressBytes: 11, egressBytes: 22 },
+        ]);
+      });
+
+      it('leaves a session as it was once a digest has reported it', async () => {
+        const store = await openStore();
+        const endpoint = id('cvpn-endpoint');
+        const original = session(endpoint, 'c1', at(1), { status: 'failed-to-terminate' });
+        await store.recordSessions([original]);
+        await store.markReported(post(digestA, at(60)), [keyOf(original)], []);
+        await store.recordSessions([
+          session(endpoint, 'c1', at(5), { status: 'terminated', ingressBytes: 99 }),
+        ]);
+        expect(await store.pendingSessions(digestB, [endpoint], at(60), at(-60))).toEqual([
+          original,
+        ]);
+      });
+
+      it('round-trips every field: nulls, millisecond times, byte counts above 2^32', async () => {
+        const store = await openStore();
+        const endpoint = id('cvpn-endpoint');
+        const big = session(endpoint, 'c-big', new Date(T0 + 123), {
+          establishedAt: new Date(T0 - 987_654_321),
+          clientIpv6: '2001:db8::7',
+          ingressBytes: 2 ** 40 + 7,
+          egressBytes: 2 ** 33,
+        });
+        const sparse = session(endpoint, 'c-sparse', new Date(T0 + 456), {
+          username: null,
+          commonName: null,
+          clientIp: null,
+          clientIpv6: null,
+          status: 'failed-to-terminate',
+          establishedAt: null,
+          ingressBytes: null,
+          egressBytes: null,
+        });
+        await store.recordSessions([sparse, big]);
+        expect(await store.pendingSessions(digest, [endpoint], at(60), at(-60))).toEqual([
+          big,
+          sparse,
+        ]);
+      });
+    });
+
+    describe('pendingSessions', () => {
+      it('includes a session ending a millisecond before the tick but not one ending at it', async () => {
+        const store = await openStore();
+        const endpoint = id('cvpn-endpoint');
+        const tick = at(60);
+        await store.recordSessions([
+          session(endpoint, 'at-tick', tick),
+          session(endpoint, 'just-before', new Date(tick.getTime() - 1)),
+          session(endpoint, 'after', new Date(tick.getTime() + 1)),
+        ]);
+        const pending = await store.pendingSessions(digest, [endpoint], tick, at(-60));
+        expect(connectionIds(pending)).toEqual(['just-before']);
+      });
+
+      it('excludes sessions that ended before the horizon and includes one ending at it', async () => {
+        const store = await openStore();
+        const endpoint = id('cvpn-endpoint');
+        const horizon = at(-60);
+        await store.recordSessions([
+          session(endpoint, 'before-horizon', new Date(horizon.getTime() - 1)),
+          session(endpoint, 'at-horizon', horizon),
+          session(endpoint, 'recent', at(30)),
+        ]);
+        const pending = await store.pendingSessions(digest, [endpoint], at(60), horizon);
+        expect(connectionIds(pending)).toEqual(['at-horizon', 'recent']);
+        expect(await store.countPending(digest, [endpoint], horizon)).toBe(2);
+      });
+
+      it('returns only the given endpoints, oldest end first', async () => {
+        const store = await openStore();
+        const [a, b, c] = [id('cvpn-a'), id('cvpn-b'), id('cvpn-c')];
+        await store.recordSessions([
+          session(a, 'a-late', at(50)),
+          session(b, 'b-early', at(10)),
+          session(c, 'c-middle', at(20)),
+          session(a, 'a-middle', at(30)),
+        ]);
+        const pending = await store.pendingSessions(digest, [a, b], at(60), at(-60));
+        expect(connectionIds(pending)).toEqual(['b-early', 'a-middle', 'a-late']);
+        expect(await store.pendingSessions(digest, [], at(60), at(-60))).toEqual([]);
+        expect(await store.countPending(digest, [a, b], at(-60))).toBe(3);
+        expect(await store.countPending(digest, [], at(-60))).toBe(0);
+      });
+
+      it('keeps a session pending for digest B after digest A reported it', async () => {
+        const store = await openStore();
+        const endpoint = id('cvpn-endpoint');
+        const ended = session(endpoint, 'c1', at(10));
+        await store.recordSessions([ended]);
+        await store.markReported(post(digestA, at(60)), [keyOf(ended)], []);
+        expect(await store.pendingSessions(digestA, [endpoint], at(60), at(-60))).toEqual([]);
+        expect(await store.countPending(digestA, [endpoint], at(-60))).toBe(0);
+        expect(await store.pendingSessions(digestB, [endpoint], at(60), at(-60))).toEqual([ended]);
+        expect(await store.countPending(digestB, [endpoint], at(-60))).toBe(1);
+      });
+
+      it('counts pending sessions whatever their end, unlike a tick', async () => {
+        const store = await openStore();
+        const endpoint = id('cvpn-endpoint');
+        await store.recordSessions([
+          session(endpoint, 'c1', at(10)),
+          session(endpoint, 'c2', at(90)),
+        ]);
+        expect(await store.countPending(digest, [endpoint], at(-60))).toBe(2);
+        expect(await store.pendingSessions(digest, [endpoint], at(60), at(-60))).toHaveLength(1);
+      });
+    });
+
+    describe('markReported', () => {
+      it('records the post and marks the sessions and gaps for that digest only', async () => {
+        const store = await openStore();
+        const endpoint = id('cvpn-endpoint');
+        const sessions = [session(endpoint, 'c1', at(10)), session(endpoint, 'c2', at(20))];
+        await store.recordSessions(sessions);
+        await store.recordGap(endpoint, at(-200), at(-100));
+        const [gap] = await store.pendingGaps(digestA, [endpoint]);
+        const digestPost = post(digestA, at(60), { sessionCount: 2 });
+        const marked = await store.markReported(
+          digestPost,
+          sessions.map(keyOf),
+          gap === undefined ? [] : [gap.id],
+        );
+        expect(marked).toBe(2);
+        expect(await store.lastPost(digestA)).toEqual(digestPost);
+        expect(await store.pendingSessions(digestA, [endpoint], at(60), at(-60))).toEqual([]);
+        expect(await store.pendingGaps(digestA, [endpoint])).toEqual([]);
+        expect(await store.pendingSessions(digestB, [endpoint], at(60), at(-60))).toHaveLength(2);
+        expect(await store.pendingGaps(digestB, [endpoint])).toHaveLength(1);
+      });
+
+      it('is a no-op for what this digest already reported, the same post included', async () => {
+        const store = await openStore();
+        const endpoint = id('cvpn-endpoint');
+        const [first, second] = [session(endpoint, 'c1', at(10)), session(endpoint, 'c2', at(20))];
+        await store.recordSessions([first, second]);
+        const digestPost = post(digest, at(60));
+        expect(await store.markReported(digestPost, [keyOf(first)], [])).toBe(1);
+        expect(await store.markReported(digestPost, [keyOf(first)], [])).toBe(0);
+        const later = post(digest, at(120));
+        expect(
+          await store.markReported(later, [keyOf(first), keyOf(second), keyOf(second)], []),
+        ).toBe(1);
+        expect(await store.lastPost(digest)).toEqual(later);
+      });
+
+      it('skips sessions and gaps the store does not hold', async () => {
+        const store = await openStore();
+        const endpoint = id('cvpn-endpoint');
+        const known = session(endpoint, 'known', at(10));
+        await store.recordSessions([known]);
+        const marked = await store.markReported(
+          post(digest, at(60)),
+          [keyOf(known), { endpointId: endpoint, connectionId: 'never-recorded' }],
+          [2_000_000_000],
+        );
+        expect(marked).toBe(1);
+      });
+
+      it('records nothing at all when it fails midway', async () => {
+        const store = await openStore();
+        const endpoint = id('cvpn-endpoint');
+        const sessions = [session(endpoint, 'c1', at(10)), session(endpoint, 'c2', at(20))];
+        await store.recordSessions(sessions);
+        await store.recordGap(endpoint, at(-200), at(-100));
+        const gapIds = (await store.pendingGaps(digest, [endpoint])).map((gap) => gap.id);
+        const earlier = post(digest, at(0));
+        await store.markReported(earlier, [], []);
+        // Both fail after the marks were written: the post is recorded last.
+        const failing = [
+          post(digest, at(60), { ts: null as never }),
+          post(digest, at(60), { tickAt: new Date(Number.NaN) }),
+        ];
+        for (const bad of failing) {
+          await expect(store.markReported(bad, sessions.map(keyOf), gapIds)).rejects.toThrow();
+        }
+        expect(await store.pendingSessions(digest, [endpoint], at(60), at(-60))).toEqual(sessions);
+        expect((await store.pendingGaps(digest, [endpoint])).map((gap) => gap.id)).toEqual(gapIds);
+        expect(await store.lastPost(digest)).toEqual(earlier);
+        expect(await store.markReported(post(digest, at(60)), sessions.map(keyOf), gapIds)).toBe(2);
+      });
+    });
+
+    describe('lastPost', () => {
+      it('is null before a digest posts, then its latest post, per digest', async () => {
+        const store = await openStore();
+        const other = id('digest');
+        expect(await store.lastPost(digest)).toBeNull();
+        const first = post(digest, at(60), { sessionCount: 3 });
+        const second = post(digest, at(120), { sessionCount: 0, channel: 'C999' });
+        await store.markReported(second, [], []);
+        await store.markReported(first, [], []);
+        await store.markReported(post(other, at(180)), [], []);
+        expect(await store.lastPost(digest)).toEqual(second);
+      });
+    });
+
+    describe('gaps', () => {
+      it('lists unreported gaps of the given endpoints, earliest first, per digest', async () => {
+        const store = await openStore();
+        const [a, b, c] = [id('cvpn-a'), id('cvpn-b'), id('cvpn-c')];
+        await store.recordGap(a, at(-100), at(-10));
+        await store.recordGap(b, at(-300), at(-200));
+        await store.recordGap(c, at(-400), at(-350));
+        const gaps = await store.pendingGaps(digestA, [a, b]);
+        expect(gaps.map(({ endpointId, from, to }) => ({ endpointId, from, to }))).toEqual([
+          { endpointId: b, from: at(-300), to: at(-200) },
+          { endpointId: a, from: at(-100), to: at(-10) },
+        ]);
+        expect(gaps.every((gap) => Number.isInteger(gap.id))).toBe(true);
+        await store.markReported(
+          post(digestA, at(60)),
+          [],
+          gaps.map((gap) => gap.id),
+        );
+        expect(await store.pendingGaps(digestA, [a, b])).toEqual([]);
+        expect(await store.pendingGaps(digestB, [a, b])).toEqual(gaps);
+        expect(await store.pendingGaps(digestA, [])).toEqual([]);
+      });
+    });
+
+    describe('polls', () => {
+      it('returns the previous successful poll of that endpoint, null the first time', async () => {
+        const store = await openStore();
+        const [a, b] = [id('cvpn-a'), id('cvpn-b')];
+        expect(await store.lastPoll(a)).toBeNull();
+        expect(await store.recordPoll(a, at(0))).toBeNull();
+        expect(await store.recordPoll(a, at(5))).toEqual(at(0));
+        expect(await store.recordPoll(b, at(6))).toBeNull();
+        expect(await store.recordPoll(a, at(10))).toEqual(at(5));
+        expect(await store.lastPoll(a)).toEqual(at(10));
+        expect(await store.lastPoll(b)).toEqual(at(6));
+      });
+    });
+
+    describe('audit', () => {
+      it('lists entries newest first, at most `limit`, every field intact', async () => {
+        const store = await openStore();
+        const base = Date.parse('2100-01-01T00:00:00.000Z');
+        const entry = (
+          minutes: number,
+          extra: Partial<Parameters<StateStore['appendAudit']>[0]>,
+        ) => ({
+          at: new Date(base + minutes * MINUTE),
+          teamId: 'T01',
+          userId: 'U01',
+          channelId: 'C01',
+          action: 'terminate',
+          detail: `entry ${minutes}`,
+          endpoints: ['cvpn-endpoint-1', 'cvpn-endpoint-2'],
+          outcome: 'ok',
+          requestIds: ['req-1'],
+          ...extra,
+        });
+        const entries = [
+          entry(2, { teamId: null, channelId: null, endpoints: [], requestIds: [] }),
+          entry(1, { outcome: 'refused: access denied' }),
+          entry(3, { action: 'list', detail: 'quote \' and "double" and ünïcode' }),
+        ];
+        for (const e of entries) await store.appendAudit(e);
+        expect(await store.recentAudit(2)).toEqual([entries[2], entries[0]]);
+        expect(await store.recentAudit(3)).toEqual([entries[2], entries[0], entries[1]]);
+        expect(await store.recentAudit(0)).toEqual([]);
+      });
+    });
+
+    describe('prune', () => {
+      it('deletes old sessions with their marks, old gaps, posts and audit entries', async () => {
+        const store = await openStore();
+        const base = Date.parse('1990-01-01T00:00:00.000Z');
+        const old = (days: number) => new Date(base + days * 86_400_000);
+        const endpoint = id('cvpn-endpoint');
+        const reported = session(endpoint, 'old-reported', old(1));
+        const unreported = session(endpoint, 'old-unreported', old(2));
+        const recent = session(endpoint, 'recent', old(40));
+        await store.recordSessions([reported, unreported, recent]);
+        await store.recordGap(endpoint, old(1), old(2));
+        await store.recordGap(endpoint, old(39), old(40));
+        const [oldGap] = await store.pendingGaps(digestA, [endpoint]);
+        const oldPost = post(digestA, old(3), { postedAt: old(3) });
+        // 2 marks for `reported`, 1 for `recent`, 1 for the old gap.
+        await store.markReported(
+          oldPost,
+          [keyOf(reported), keyOf(recent)],
+          oldGap === undefined ? [] : [oldGap.id],
+        );
+        const recentPost = post(digestB, old(41), { postedAt: old(41) });
+        await store.markReported(recentPost, [keyOf(reported)], []);
+        const auditEntry = (day: number) => ({
+          at: old(day),
+          teamId: null,
+          userId: 'U-prune',
+          channelId: null,
+          action: 'list',
+          detail: `prune test day ${day}`,
+          endpoints: [endpoint],
+          outcome: 'ok',
+          requestIds: [],
+        });
+        await store.appendAudit(auditEntry(5));
+        await store.appendAudit(auditEntry(50));
+
+        const cutoff = old(30);
+        // sessions 2 + marks 2 + gap 1 + gap mark 1 + post 1 + audit 1
+        expect(await store.prune(cutoff, old(10))).toBe(8);
+        expect(await store.prune(cutoff, old(10))).toBe(0);
+
+        expect(await store.pendingSessions(digestA, [endpoint], old(60), old(0))).toEqual([]);
+        expect(await store.pendingSessions(digestB, [endpoint], old(60), old(0))).toEqual([recent]);
+        expect(
+          (await store.pendingGaps(digestA, [endpoint])).map(({ from, to }) => ({ from, to })),
+        ).toEqual([{ from: old(39), to: old(40) }]);
+        expect(await store.lastPost(digestA)).toBeNull();
+        expect(await store.lastPost(digestB)).toEqual(recentPost);
+        const audit = await store.recentAudit(1_000);
+        expect(audit.filter((e) => e.userId === 'U-prune').map((e) => e.detail)).toEqual([
+          'prune test day 50',
+        ]);
+      });
+    });
+
+    describe('a second instance on the same database', () => {
+      it('sees what the first recorded', async () => {
+        const first = await openStore();
+        const endpoint = id('cvpn-endpoint');
+        const ended = session(endpoint, 'c1', at(10));
+        await first.recordSessions([ended]);
+        await first.recordPoll(endpoint, at(5));
+        const digestPost = post(digest, at(0));
+        await first.markReported(digestPost, [], []);
+
+        const second = await openStore();
+        expect(await second.recordSessions([ended])).toBe(0);
+        expect(await second.pendingSessions(digest, [endpoint], at(60), at(-60))).toEqual([ended]);
+        expect(await second.lastPoll(endpoint)).toEqual(at(5));
+        expect(await second.lastPost(digest)).toEqual(digestPost);
+      });
+
+      it('opens concurrently with others, migrating nothing twice and losing nothing', async () => {
+        const first = await openStore();
+        const endpoint = id('cvpn-endpoint');
+        const ended = session(endpoint, 'c1', at(10));
+        await first.recordSessions([ended]);
+        const others = await Promise.all([openStore(), openStore(), openStore()]);
+        for (const other of others) {
+          expect(await other.pendingSessions(digest, [endpoint], at(60), at(-60))).toEqual([ended]);
+        }
+      });
+    });
+
+    describe('leadership', () => {
+      it('lets one holder lead at a time and renews its lead', async () => {
+        const [a, b] = [await openStore(), await openStore()];
+        const lead = id('lead');
+        expect(await a.tryLead(lead, 'holder-a', 60_000)).toBe(true);
+        expect(await a.tryLead(lead, 'holder-a', 60_000)).toBe(true);
+        expect(await a.tryLead(lead, 'holder-x', 60_000)).toBe(false);
+        expect(await b.tryLead(lead, 'holder-b', 60_000)).toBe(false);
+        expect(await b.tryLead(id('other-lead'), 'holder-b', 60_000)).toBe(true);
+      });
+
+      it('hands the lead over on release, and ignores a release by a non-holder', async () => {
+        const [a, b] = [await openStore(), await openStore()];
+        const lead = id('lead');
+        expect(await a.tryLead(lead, 'holder-a', 60_000)).toBe(true);
+        await b.releaseLead(lead, 'holder-b');
+        expect(await b.tryLead(lead, 'holder-b', 60_000)).toBe(false);
+        await a.releaseLead(lead, 'holder-a');
+        await a.releaseLead(lead, 'holder-a');
+        expect(await b.tryLead(lead, 'holder-b', 60_000)).toBe(true);
+        expect(await a.tryLead(lead, 'holder-a', 60_000)).toBe(false);
+      });
+    });
+  });
+}
