@@ -34,6 +34,8 @@ export type SlackConfig = {
 } & (
   | { readonly mode: 'http'; readonly signingSecret: string; readonly port: number }
   | { readonly mode: 'socket'; readonly appToken: string; readonly port: number }
+  /** A `worker` process only posts digests: it listens to nothing. */
+  | { readonly mode: 'none'; readonly port: number }
 );
 
 /** One channel digest of ended sessions. */
@@ -448,6 +450,8 @@ export function loadConfig(
         signingSecret: value.SLACK_SIGNING_SECRET,
         port: value.PORT,
       };
+    } else if (value.VPN_CONNS_ROLE === 'worker') {
+      slack = { ...common, mode: 'none', port: value.PORT };
     } else {
       throw new ConfigError([
         'SLACK_SIGNING_SECRET: is required for HTTP mode (or set SLACK_APP_TOKEN=xapp-… for Socket Mode)',

@@ -101,3 +101,19 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
 }
+
+/**
+ * Slack refused or could not take a message the bot posts on its own (a
+ * digest). `hint` says what a person should do; `retryable` is false when
+ * only a person can fix it (invite the bot, fix the channel or token).
+ */
+export class SlackDeliveryError extends Error {
+  override readonly name = 'SlackDeliveryError';
+  constructor(
+    readonly code: string,
+    readonly hint: string,
+    details: ErrorDetails = {},
+  ) {
+    super(`Slack refused the message (${code}): ${hint}`, { cause: details.cause });
+  }
+}

@@ -1,38 +1,59 @@
 /**
- * The composition root: read config once, build the AWS gateway, the
- * connection service and the Slack app, then start. Nothing else in the
- * product wires dependencies together.
+ * The composition root: read config once, build the AWS gateway, the state
+ * store, the connection and digest services, the Slack app and the digest
+ * scheduler, then start what this process's role asks for:
+ * `all` (default) = Slack listeners + digest scheduler, `web` = listeners only,
+ * `worker` = scheduler only.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { createAwsGateway } from './aws/gateway.js';
-import { loadConfig } from './config.js';
-import { ConfigError } from './errors.js';
+import { type Config, loadConfig } from './config.js';
+import { createDigestScheduler } from './digest/scheduler.js';
+import { createDigestService } from './digest/service.js';
+import { ConfigError, describeError } from './errors.js';
 import { createLogger } from './logger.js';
 import { createApp } from './slack/app.js';
+import { createDigestAnswer } from './slack/digest-command.js';
+import { createSlackDigestPoster } from './slack/digest-poster.js';
+import { openStore } from './store/index.js';
 import { createEndpointCatalogue } from './vpn/catalogue.js';
 import { createConnectionService } from './vpn/service.js';
 
-async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
+function fail(message: string): never {
+  process.stderr.write(`vpn-conns: ${message}\n`);
+  process.exit(1);
+}
+
+function readConfig(): Config {
   try {
-    config = loadConfig(process.env);
+    return loadConfig(process.env);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`vpn-conns: ${error.message}\n`);
-      process.exit(1);
-    }
+    if (error instanceof ConfigError) fail(error.message);
     throw error;
   }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
   const logger = createLogger(config.logLevel);
-  if (config.slack === null) {
-    process.stderr.write(
-      'vpn-conns: SLACK_BOT_TOKEN is not set. The bot needs it (and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN); ' +
-        'for the terminal command run `vpn-conns help`.\n',
+  const slack = config.slack;
+  if (slack === null) {
+    fail(
+      'SLACK_BOT_TOKEN is not set. The bot needs it (and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN); ' +
+        'for the terminal command run `vpn-conns help`.',
     );
-    process.exit(1);
   }
+  if (config.role === 'worker' && config.digests.length === 0) {
+    fail(
+      'VPN_CONNS_ROLE=worker runs only the digests, and none is configured (set DIGEST_CHANNEL).',
+    );
+  }
+  process.on('unhandledRejection', (reason) =>
+    logger.error('unhandled promise rejection', describeError(reason)),
+  );
 
-  process.on('unhandledRejection', (reason) => logger.error('unhandled promise rejection', reason));
-
+  const now = () => new Date();
   const gateway = createAwsGateway({
     region: config.aws.region,
     requestTimeoutMs: config.aws.requestTimeoutMs,
@@ -52,21 +73,67 @@ async function main(): Promise<void> {
     logger,
     concurrency: config.aws.concurrency,
   });
-  const app = createApp(config.slack, { service, catalogue, logger, now: () => new Date() });
+  const store = await openStore(config.databaseUrl, { logger });
+  logger.info(`state store: ${store.kind}`);
 
-  if (config.slack.mode === 'http') {
-    await app.start(config.slack.port);
-    logger.info(
-      `vpn-conns listening on port ${config.slack.port} (HTTP mode: POST /slack/events, GET /healthz)`,
-    );
-  } else {
-    await app.start();
-    logger.info('vpn-conns connected to Slack (Socket Mode)');
+  const digestService = createDigestService({
+    digests: config.digests,
+    store,
+    gateway,
+    catalogue,
+    poster: createSlackDigestPoster({ token: slack.botToken, apiUrl: slack.apiUrl, logger }),
+    logger,
+    now,
+    holder: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+    leaseMs: config.pollSeconds * 2000,
+    concurrency: config.aws.concurrency,
+  });
+  const scheduler = createDigestScheduler({
+    digests: config.digests,
+    service: digestService,
+    pollSeconds: config.pollSeconds,
+    logger,
+  });
+
+  let app: ReturnType<typeof createApp> | undefined;
+  if (config.role !== 'worker' && slack.mode !== 'none') {
+    app = createApp(slack, {
+      service,
+      catalogue,
+      logger,
+      now,
+      ...(config.digests.length > 0
+        ? {
+            digest: createDigestAnswer({
+              service: digestService,
+              digests: config.digests,
+              nextRun: (name) => scheduler.nextRun(name),
+            }),
+          }
+        : {}),
+    });
+    if (slack.mode === 'http') {
+      await app.start(slack.port);
+      logger.info(
+        `vpn-conns listening on port ${slack.port} (HTTP mode: POST /slack/events, GET /healthz)`,
+      );
+    } else {
+      await app.start();
+      logger.info('vpn-conns connected to Slack (Socket Mode)');
+    }
+  }
+  if (config.role !== 'web') {
+    scheduler.start();
+    if (config.digests.length === 0) logger.info('no digest configured (DIGEST_CHANNEL unset)');
   }
 
   const stop = async (signal: string) => {
     logger.info(`${signal}: shutting down`);
-    await app.stop().catch((error: unknown) => logger.warn('error while stopping', error));
+    await app
+      ?.stop()
+      .catch((error: unknown) => logger.warn('error while stopping Slack', describeError(error)));
+    await scheduler.stop();
+    await store.close().catch(() => {});
     gateway.destroy();
     process.exit(0);
   };
@@ -74,9 +141,4 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stop('SIGINT'));
 }
 
-void main().catch((error: unknown) => {
-  process.stderr.write(
-    `vpn-conns: could not start: ${error instanceof Error ? error.message : String(error)}\n`,
-  );
-  process.exit(1);
-});
+void main().catch((error: unknown) => fail(`could not start: ${describeError(error)}`));

@@ -25,7 +25,7 @@ export interface AnswerDeps {
   readonly logger: Logger;
   readonly now: () => Date;
   /** Answers `digest` / `digest now`; absent when digests are not configured. */
-  readonly digest?: (action: 'show' | 'now', userId: string) => Promise<SlackMessage>;
+  readonly digest?: (action: 'show' | 'now') => Promise<SlackMessage>;
 }
 
 export interface AnswerContext {
@@ -133,6 +133,15 @@ export async function answerQuery(
   }
 }
 
+/**
+ * The query a button carries: `user me` becomes the asker's Slack ID, so a click by
+ * someone else (on a public message) pages or exports what the message shows.
+ */
+function pinnedQuery(query: Query, ctx: AnswerContext): Query {
+  if (query.kind !== 'user' || query.who.kind !== 'me') return query;
+  return { ...query, who: { kind: 'slack-user', userId: ctx.userId } };
+}
+
 async function answerOrThrow(query: Query, ctx: AnswerContext, deps: AnswerDeps): Promise<Answer> {
   const ok = (message: SlackMessage): Answer => ({ message, isError: false });
   switch (query.kind) {
@@ -143,7 +152,7 @@ async function answerOrThrow(query: Query, ctx: AnswerContext, deps: AnswerDeps)
       return ok(buildEndpointsMessage(endpoints, endpoints[0]?.alias ?? ''));
     }
     case 'digest':
-      return ok(deps.digest ? await deps.digest(query.action, ctx.userId) : DIGEST_OFF);
+      return ok(deps.digest ? await deps.digest(query.action) : DIGEST_OFF);
     case 'list':
     case 'user': {
       const { title, result, statusesNote } = await runConnectionsQuery(query, ctx, deps);
@@ -158,7 +167,7 @@ async function answerOrThrow(query: Query, ctx: AnswerContext, deps: AnswerDeps)
           title,
           connections: result.connections,
           page: ctx.page,
-          queryText: formatQuery(query),
+          queryText: formatQuery(pinnedQuery(query, ctx)),
           failures: result.failures.map((f) => ({
             endpointAlias: f.endpoint.alias,
             message: f.error instanceof AwsError ? f.error.message : 'unexpected error (logged)',

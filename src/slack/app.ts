@@ -44,6 +44,11 @@ export function createApp(config: SlackConfig, deps: AppDeps): App {
     getLevel: level,
     setName: deps.logger.setName,
   };
+  if (config.mode === 'none') {
+    throw new Error(
+      'createApp needs SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)',
+    );
+  }
   const common = {
     token: config.botToken,
     logger: boltLogger,

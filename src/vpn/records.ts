@@ -83,10 +83,14 @@ export function csvHeader(): string {
   return RECORD_COLUMNS.join(',');
 }
 
-/** One CSV row (RFC 4180 quoting, no trailing newline). */
-export function toCsvRow(c: Connection): string {
-  const record = toRecord(c);
+/** One CSV row of a record (RFC 4180 quoting, no trailing newline). */
+export function csvRow(record: ConnectionRecord): string {
   return RECORD_COLUMNS.map((column) => csvCell(record[column])).join(',');
+}
+
+/** One CSV row of a connection. */
+export function toCsvRow(c: Connection): string {
+  return csvRow(toRecord(c));
 }
 
 /** A whole CSV document with header and CRLF-free `\n` line ends. */

@@ -57,6 +57,8 @@ export interface ConnectionServiceOptions {
 interface CacheEntry {
   readonly at: number;
   readonly value: Promise<Connection[]>;
+  /** False while the read is in flight: it is then shared whatever its age. */
+  settled: boolean;
 }
 
 /** Builds the service the Slack listeners and the digest use to read connections. */
@@ -78,7 +80,8 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
     const key = keyOf(endpoint, filters);
     const at = now().getTime();
     const hit = cache.get(key);
-    if (hit && at - hit.at <= ttl) return hit.value;
+    // A read in flight is shared however long it takes; a finished one only within the TTL.
+    if (hit && (!hit.settled || at - hit.at < ttl)) return hit.value;
     const value = (async () => {
       const all: Connection[] = [];
       for await (const page of options.gateway.listConnections(endpoint, filters)) {
@@ -86,14 +89,21 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
       }
       return all;
     })();
-    cache.set(key, { at, value });
-    value.catch(() => {
-      // Failures are never reused: the next command asks AWS again.
-      if (cache.get(key)?.value === value) cache.delete(key);
-    });
+    const entry: CacheEntry = { at, value, settled: false };
+    cache.set(key, entry);
+    value.then(
+      () => {
+        entry.settled = true;
+      },
+      () => {
+        entry.settled = true;
+        // Failures are never reused: the next command asks AWS again.
+        if (cache.get(key) === entry) cache.delete(key);
+      },
+    );
     // Keep the map small: drop expired entries now and then.
     if (cache.size > 256) {
-      for (const [k, entry] of cache) if (at - entry.at > ttl) cache.delete(k);
+      for (const [k, e] of cache) if (e.settled && at - e.at >= ttl) cache.delete(k);
     }
     return value;
   };

@@ -27,10 +27,10 @@ export function createPagingAction(deps: AnswerDeps) {
   return async ({ ack, action, body, respond, logger }: ButtonArgs) => {
     await ack();
     try {
-      let message: Awaited<ReturnType<typeof answerQuery>>['message'];
+      let answer: Awaited<ReturnType<typeof answerQuery>>;
       try {
         const { query, page } = readButton(action.value);
-        ({ message } = await answerQuery(query, { userId: body.user.id, page }, deps));
+        answer = await answerQuery(query, { userId: body.user.id, page }, deps);
       } catch (error) {
         if (!(error instanceof UsageError)) throw error;
         await respond({
@@ -40,7 +40,12 @@ export function createPagingAction(deps: AnswerDeps) {
         });
         return;
       }
-      await respond({ replace_original: true, ...message });
+      // An error goes to the clicker alone and leaves the list (maybe public) in place.
+      await respond(
+        answer.isError
+          ? { response_type: 'ephemeral', replace_original: false, ...answer.message }
+          : { replace_original: true, ...answer.message },
+      );
     } catch (error) {
       logger.warn('could not deliver a page of /vpn-conns', error);
     }
