@@ -81,9 +81,12 @@ export const USAGE_LINES: readonly string[] = [
 /** Usage for one surface, each line prefixed with the command name. */
 export function usage(surface: Surface): string {
   const prefix = surface === 'slack' ? '/vpn-conns ' : 'vpn-conns ';
-  const lines = USAGE_LINES.map((line, i) =>
-    surface === 'cli' && i === 0 ? `${prefix}list ${line}` : `${prefix}${line}`,
-  );
+  const lines = USAGE_LINES.map((line, i) => {
+    if (surface === 'slack') return `${prefix}${line}`;
+    if (i === 0) return `${prefix}list ${line}`;
+    // Slack mentions and `me` mean nothing in a terminal.
+    return `${prefix}${line.replace('NAME|@someone|me', 'NAME')}`;
+  });
   if (surface === 'slack') {
     lines.push(`${prefix}digest [now]`, 'Add `public` to post the answer in the channel.');
   } else {
