@@ -53,11 +53,26 @@ export interface DigestConfig {
   readonly empty: 'skip' | 'post';
 }
 
+/** Slack IDs: people (`U…`/`W…`), user groups (`S…`), channels (`C…`/`G…`). */
+export interface IdList {
+  readonly users: readonly string[];
+  readonly groups: readonly string[];
+  readonly channels: readonly string[];
+}
+
+export interface AccessConfig {
+  /** Who may use the bot at all: `*` for everyone, or these people, groups and channels. */
+  readonly allowed: '*' | IdList;
+  /** Who may terminate sessions and read the audit trail (people and groups; never channels). */
+  readonly admins: IdList;
+}
+
 /** Which parts of the bot this process runs. */
 export type Role = 'all' | 'web' | 'worker';
 
 export interface Config {
   readonly aws: AwsConfig;
+  readonly access: AccessConfig;
   /** `null` when `SLACK_BOT_TOKEN` is unset (the CLI needs no Slack). */
   readonly slack: SlackConfig | null;
   readonly digests: readonly DigestConfig[];
@@ -117,14 +132,46 @@ const digestSchema = z
 const ROLE = z.enum(['all', 'web', 'worker'], { error: 'must be all, web or worker' });
 
 /** The YAML file named by `VPN_CONNS_CONFIG`: several digests, validated like the variables. */
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
+/** An endpoint in the YAML file: like `VPN_ENDPOINTS`, plus an IAM role to assume for it. */
+const fileEndpointSchema = z
+  .object({
+    alias: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .refine((a) => ALIAS.test(a) && !RESERVED_WORDS.has(a), {
+        error: `must be letters, digits, ".", "_" or "-" and not a command word`,
+      }),
+    id: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .regex(ENDPOINT_ID, { error: 'is not a cvpn-endpoint-… id' }),
+    region: z
+      .string()
+      .trim()
+      .regex(REGION, { error: 'is not an AWS region such as eu-west-1' })
+      .optional(),
+    roleArn: z
+      .string()
+      .trim()
+      .regex(ROLE_ARN, {
+        error: 'is not an IAM role ARN such as arn:aws:iam::123456789012:role/vpn-conns',
+      })
+      .optional(),
+  })
+  .strict();
+
 const fileSchema = z
   .object({
     pollSeconds: z.number().int().min(10, { error: 'must be at least 10' }).optional(),
     digests: z.array(digestSchema).optional(),
+    endpoints: z.array(fileEndpointSchema).min(1, { error: 'lists no endpoint' }).optional(),
   })
   .strict();
-
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
 interface ConfiguredEndpoint {
   alias: string;
@@ -218,6 +265,31 @@ const secret = (variable: string, prefix: string | null) =>
       }
     });
 
+/**
+ * A comma-separated list of Slack IDs. Names are refused on purpose: anyone
+ * can rename themselves, only IDs come signed from Slack.
+ */
+function parseIdList(value: string, ctx: z.RefinementCtx, allowChannels: boolean): IdList {
+  const users: string[] = [];
+  const groups: string[] = [];
+  const channels: string[] = [];
+  for (const id of value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
+    if (/^[UW][A-Z0-9]{2,}$/.test(id)) users.push(id);
+    else if (/^S[A-Z0-9]{2,}$/.test(id)) groups.push(id);
+    else if (allowChannels && /^[CG][A-Z0-9]{2,}$/.test(id)) channels.push(id);
+    else {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${id}" is not a Slack ${allowChannels ? 'user, user group or channel' : 'user or user group'} ID (U…, W…, S…${allowChannels ? ', C…, G…' : ''}); names are not accepted`,
+      });
+    }
+  }
+  return { users, groups, channels };
+}
+
 function parseUserMap(value: string, ctx: z.RefinementCtx): Map<string, string> {
   const map = new Map<string, string>();
   for (const entry of value
@@ -271,6 +343,21 @@ const envSchema = z.object({
   VPN_CONNS_ROLE: ROLE.optional().default('all'),
   VPN_CONNS_CONFIG: z.string().optional(),
   DIGEST_POLL_SECONDS: integer('seconds', 10, 3600, 300),
+  VPN_CONNS_ALLOWED: z
+    .string()
+    .optional()
+    .transform((value, ctx): '*' | IdList =>
+      value === undefined || value.trim() === '*' ? '*' : parseIdList(value, ctx, true),
+    ),
+  VPN_CONNS_ADMINS: z
+    .string()
+    .optional()
+    .transform(
+      (value, ctx): IdList =>
+        value === undefined
+          ? { users: [], groups: [], channels: [] }
+          : parseIdList(value, ctx, false),
+    ),
 });
 
 /** Digest variables → the digest schema's fields, for error messages. */
@@ -419,10 +506,22 @@ export function loadConfig(
     if (names.has(digest.name)) problems.push(`digest "${digest.name}" is defined twice`);
     names.add(digest.name);
   }
+  if (source.VPN_ENDPOINTS !== undefined && file.endpoints !== undefined) {
+    problems.push(
+      'VPN_ENDPOINTS: endpoints are also listed in VPN_CONNS_CONFIG; keep them in one place',
+    );
+  }
+  const fileAliases = new Set<string>();
+  for (const endpoint of file.endpoints ?? []) {
+    if (fileAliases.has(endpoint.alias))
+      problems.push(`${source.VPN_CONNS_CONFIG}: endpoint alias "${endpoint.alias}" appears twice`);
+    fileAliases.add(endpoint.alias);
+  }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const value = parsed.data;
-  if (value.VPN_ENDPOINTS) {
-    const aliases = new Set(value.VPN_ENDPOINTS.map((e) => e.alias));
+  const configured = value.VPN_ENDPOINTS ?? file.endpoints ?? null;
+  if (configured) {
+    const aliases = new Set(configured.map((e) => e.alias));
     for (const digest of digests) {
       if (digest.endpoints === 'all') continue;
       const unknown = digest.endpoints.filter((a) => !aliases.has(a));
@@ -459,10 +558,16 @@ export function loadConfig(
     }
   }
   return {
+    access: { allowed: value.VPN_CONNS_ALLOWED, admins: value.VPN_CONNS_ADMINS },
     aws: {
       region: value.AWS_REGION,
       endpoints:
-        value.VPN_ENDPOINTS?.map((e) => ({ ...e, region: e.region ?? value.AWS_REGION })) ?? null,
+        configured?.map(({ alias, id, region, ...rest }) => ({
+          alias,
+          id,
+          region: region ?? value.AWS_REGION,
+          ...('roleArn' in rest && rest.roleArn !== undefined ? { roleArn: rest.roleArn } : {}),
+        })) ?? null,
       requestTimeoutMs: value.AWS_REQUEST_TIMEOUT_SECONDS * 1000,
       maxAttempts: value.AWS_MAX_ATTEMPTS,
       concurrency: value.VPN_CONCURRENCY,

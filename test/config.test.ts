@@ -28,6 +28,7 @@ describe('loadConfig', () => {
   it('discovers endpoints when VPN_ENDPOINTS is unset, and applies defaults', () => {
     const config = loadConfig({ AWS_REGION: 'eu-west-1' });
     expect(config).toEqual({
+      access: { allowed: '*', admins: { users: [], groups: [], channels: [] } },
       aws: {
         region: 'eu-west-1',
         endpoints: null,
@@ -203,5 +204,73 @@ describe('loadConfig', () => {
         yaml,
       ),
     ).toEqual(['digest "default" is defined twice']);
+  });
+
+  it('reads access lists of Slack IDs and refuses names', () => {
+    const config = loadConfig({
+      AWS_REGION: 'eu-west-1',
+      VPN_CONNS_ALLOWED: 'U0123ABCD, S0GROUP1, C0CHANNEL1, W0ENTERPR',
+      VPN_CONNS_ADMINS: 'U0ADMIN01,S0ADMINS1',
+    });
+    expect(config.access).toEqual({
+      allowed: {
+        users: ['U0123ABCD', 'W0ENTERPR'],
+        groups: ['S0GROUP1'],
+        channels: ['C0CHANNEL1'],
+      },
+      admins: { users: ['U0ADMIN01'], groups: ['S0ADMINS1'], channels: [] },
+    });
+    expect(
+      problems({
+        AWS_REGION: 'eu-west-1',
+        VPN_CONNS_ALLOWED: 'alice',
+        VPN_CONNS_ADMINS: 'C0CHANNEL1',
+      }),
+    ).toEqual([
+      'VPN_CONNS_ALLOWED: "alice" is not a Slack user, user group or channel ID (U…, W…, S…, C…, G…); names are not accepted',
+      'VPN_CONNS_ADMINS: "C0CHANNEL1" is not a Slack user or user group ID (U…, W…, S…); names are not accepted',
+    ]);
+  });
+
+  it('reads endpoints with IAM roles from the YAML file, not beside VPN_ENDPOINTS', () => {
+    const yaml = [
+      'endpoints:',
+      '  - alias: Prod',
+      '    id: cvpn-endpoint-0123456789abcdef0',
+      '    roleArn: arn:aws:iam::123456789012:role/vpn-conns',
+      '  - alias: us',
+      '    id: cvpn-endpoint-0123456789abcdef1',
+      '    region: us-east-1',
+    ].join('\n');
+    const config = loadConfig({ AWS_REGION: 'eu-west-1', VPN_CONNS_CONFIG: 'f.yml' }, () => yaml);
+    expect(config.aws.endpoints).toEqual([
+      {
+        alias: 'prod',
+        id: 'cvpn-endpoint-0123456789abcdef0',
+        region: 'eu-west-1',
+        roleArn: 'arn:aws:iam::123456789012:role/vpn-conns',
+      },
+      { alias: 'us', id: 'cvpn-endpoint-0123456789abcdef1', region: 'us-east-1' },
+    ]);
+    expect(
+      problems(
+        {
+          AWS_REGION: 'eu-west-1',
+          VPN_CONNS_CONFIG: 'f.yml',
+          VPN_ENDPOINTS: 'x=cvpn-endpoint-0123456789abcdef0',
+        },
+        yaml,
+      ),
+    ).toEqual([
+      'VPN_ENDPOINTS: endpoints are also listed in VPN_CONNS_CONFIG; keep them in one place',
+    ]);
+    expect(
+      problems(
+        { AWS_REGION: 'eu-west-1', VPN_CONNS_CONFIG: 'f.yml' },
+        yaml.replace('role/vpn-conns', 'user/bob'),
+      ),
+    ).toEqual([
+      'f.yml:4: endpoints[0].roleArn: is not an IAM role ARN such as arn:aws:iam::123456789012:role/vpn-conns',
+    ]);
   });
 });

@@ -15,6 +15,8 @@ export interface Endpoint {
   readonly description?: string;
   /** Known after discovery; empty when configured by hand and not yet described. */
   readonly authenticationTypes?: readonly AuthenticationType[];
+  /** IAM role assumed (STS) to read and act on this endpoint: another AWS account. */
+  readonly roleArn?: string;
 }
 
 export const ENDPOINT_ID = /^cvpn-endpoint-[0-9a-z]{1,32}$/i;
