@@ -12,6 +12,8 @@ export interface Logger {
   setLevel(level: string): void;
   getLevel(): string;
   setName(name: string): void;
+  /** One structured line at info level: `{time, level, name, event, ...fields}` (audit trail). */
+  event(event: string, fields: Record<string, unknown>): void;
 }
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -69,6 +71,17 @@ export function createLogger(
     getLevel: () => current,
     setName: (next) => {
       name = next;
+    },
+    event: (event, fields) => {
+      if (ORDER.info < ORDER[current]) return;
+      const line = JSON.stringify({
+        time: now().toISOString(),
+        level: 'info',
+        name,
+        event,
+        ...fields,
+      });
+      write(redact(line));
     },
   };
 }

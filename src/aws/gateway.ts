@@ -13,6 +13,12 @@ import {
   TerminateClientVpnConnectionsCommand,
 } from '@aws-sdk/client-ec2';
 import {
+  AssumeRoleCommand,
+  type AssumeRoleCommandOutput,
+  STSClient,
+  type STSClientConfig,
+} from '@aws-sdk/client-sts';
+import {
   AccessDeniedError,
   AwsError,
   AwsRequestError,
@@ -49,6 +55,16 @@ export interface AwsGatewayOptions {
    * tests point the SDK at the emulator with these.
    */
   readonly clientConfig?: Partial<EC2ClientConfig>;
+  /** Extra STS client settings, for endpoints with a `roleArn` (tests point it at the emulator). */
+  readonly stsClientConfig?: Partial<STSClientConfig>;
+}
+
+/** The role session name for reads; terminates carry the Slack user ID instead. */
+export const READ_SESSION_NAME = 'vpn-conns';
+
+/** `vpn-conns-U012ABCDEF`: CloudTrail then names the person who acted. */
+export function actorSessionName(actor: string): string {
+  return `vpn-conns-${actor.replace(/[^\w+=,.@-]/g, '')}`.slice(0, 64);
 }
 
 interface SdkErrorShape {
@@ -160,9 +176,18 @@ export function toAwsError(
       details,
     );
   }
-  if (name === 'TimeoutError' || name === 'AbortError' || code === 'ETIMEDOUT') {
+  // The SDK also names a reset socket `TimeoutError` (code ECONNRESET): only a real timeout is one.
+  const timedOut =
+    code === 'ETIMEDOUT' ||
+    ((name === 'TimeoutError' || name === 'AbortError') &&
+      (code === undefined || !NETWORK_CODES.has(code)));
+  if (timedOut) {
+    const seconds =
+      context.timeoutMs >= 1000
+        ? `${Math.round(context.timeoutMs / 1000)} s`
+        : `${context.timeoutMs} ms`;
     return new AwsUnavailableError(
-      `AWS did not answer ec2:${context.operation} for ${target} within ${Math.round(context.timeoutMs / 1000)} s. ` +
+      `AWS did not answer ec2:${context.operation} for ${target} within ${seconds}. ` +
         'Try again shortly; if it keeps happening, check the network path to EC2.',
       details,
     );
@@ -232,22 +257,106 @@ function filtersOf(filters: ConnectionFilters): Filter[] | undefined {
 export function createAwsGateway(options: AwsGatewayOptions): VpnGateway & { destroy(): void } {
   const timeoutMs = options.requestTimeoutMs ?? 10_000;
   const clients = new Map<string, EC2Client>();
+  const stsClients = new Map<string, STSClient>();
   const { logger } = options;
+  const requestHandler = {
+    requestTimeout: timeoutMs,
+    connectionTimeout: Math.min(timeoutMs, 5000),
+    throwOnRequestTimeout: true,
+  };
 
-  const clientFor = (region: string): EC2Client => {
-    let client = clients.get(region);
-    if (!client) {
-      client = new EC2Client({
+  const stsFor = (region: string): STSClient => {
+    let sts = stsClients.get(region);
+    if (!sts) {
+      sts = new STSClient({
         region,
         maxAttempts: options.maxAttempts ?? 3,
-        requestHandler: {
-          requestTimeout: timeoutMs,
-          connectionTimeout: Math.min(timeoutMs, 5000),
-          throwOnRequestTimeout: true,
-        },
-        ...options.clientConfig,
+        requestHandler,
+        ...(options.clientConfig?.credentials
+          ? { credentials: options.clientConfig.credentials }
+          : {}),
+        ...options.stsClientConfig,
       });
-      clients.set(region, client);
+      stsClients.set(region, sts);
+    }
+    return sts;
+  };
+
+  /**
+   * Credentials of a role in another account. Kept until five minutes before
+   * they expire (the SDK asks for credentials on every request), and
+   * concurrent requests share one AssumeRole call.
+   */
+  const assumeRole = (roleArn: string, sessionName: string, region: string) => {
+    type Credentials = {
+      accessKeyId: string;
+      secretAccessKey: string;
+      sessionToken?: string;
+      expiration?: Date;
+    };
+    let cached: Credentials | undefined;
+    let pending: Promise<Credentials> | undefined;
+    const fetchCredentials = async (): Promise<Credentials> => {
+      let out: AssumeRoleCommandOutput;
+      try {
+        out = await stsFor(region).send(
+          new AssumeRoleCommand({
+            RoleArn: roleArn,
+            RoleSessionName: sessionName,
+            DurationSeconds: 900,
+          }),
+        );
+      } catch (error) {
+        const name = (error as SdkErrorShape | null)?.name;
+        const requestId = stringOf((error as SdkErrorShape | null)?.$metadata?.requestId);
+        if (name === 'AccessDenied' || name === 'AccessDeniedException') {
+          throw new AccessDeniedError(
+            `AWS denied sts:AssumeRole on ${roleArn}: the role's trust policy must allow the bot's identity.`,
+            { cause: error, requestId, code: name },
+          );
+        }
+        throw toAwsError(error, { operation: 'AssumeRole', region, timeoutMs });
+      }
+      const c = out.Credentials;
+      if (!c?.AccessKeyId || !c.SecretAccessKey) {
+        throw new CredentialsError(`AWS STS returned no credentials for ${roleArn}.`);
+      }
+      return {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
+        ...(c.Expiration ? { expiration: c.Expiration } : {}),
+      };
+    };
+    return async (): Promise<Credentials> => {
+      const fresh = cached?.expiration && cached.expiration.getTime() - Date.now() > 5 * 60_000;
+      if (cached && fresh) return cached;
+      pending ??= fetchCredentials().finally(() => {
+        pending = undefined;
+      });
+      cached = await pending;
+      return cached;
+    };
+  };
+
+  const newClient = (region: string, roleArn: string | undefined, sessionName: string) =>
+    new EC2Client({
+      region,
+      maxAttempts: options.maxAttempts ?? 3,
+      requestHandler,
+      ...options.clientConfig,
+      ...(roleArn ? { credentials: assumeRole(roleArn, sessionName, region) } : {}),
+    });
+
+  /** The reading client of a region (and role): created once, reused. */
+  const clientFor = (endpoint: Pick<Endpoint, 'region' | 'roleArn'> | string): EC2Client => {
+    const region = typeof endpoint === 'string' ? endpoint : endpoint.region;
+    const roleArn = typeof endpoint === 'string' ? undefined : endpoint.roleArn;
+    const key = `${region}|${roleArn ?? ''}`;
+    let client = clients.get(key);
+    if (!client) {
+      client = newClient(region, roleArn, READ_SESSION_NAME);
+      clients.set(key, client);
     }
     return client;
   };
@@ -279,7 +388,7 @@ export function createAwsGateway(options: AwsGatewayOptions): VpnGateway & { des
       ...(Filters ? { Filters } : {}),
     };
     const pages = paginateDescribeClientVpnConnections(
-      { client: clientFor(endpoint.region), pageSize: PAGE_SIZE },
+      { client: clientFor(endpoint), pageSize: PAGE_SIZE },
       input,
     );
     try {
@@ -340,8 +449,13 @@ export function createAwsGateway(options: AwsGatewayOptions): VpnGateway & { des
         : { Username: target.username }),
       ...(terminateOptions.dryRun ? { DryRun: true } : {}),
     });
+    // With a role, the session name carries the person who acted, for CloudTrail.
+    const actorClient =
+      endpoint.roleArn && terminateOptions.actor
+        ? newClient(endpoint.region, endpoint.roleArn, actorSessionName(terminateOptions.actor))
+        : undefined;
     try {
-      const out = await clientFor(endpoint.region).send(command);
+      const out = await (actorClient ?? clientFor(endpoint)).send(command);
       return {
         endpointId: out.ClientVpnEndpointId ?? endpoint.id,
         username: out.Username ?? null,
@@ -363,6 +477,8 @@ export function createAwsGateway(options: AwsGatewayOptions): VpnGateway & { des
         };
       }
       throw fail(error, 'TerminateClientVpnConnections', endpoint, endpoint.region);
+    } finally {
+      actorClient?.destroy();
     }
   }
 
@@ -372,7 +488,9 @@ export function createAwsGateway(options: AwsGatewayOptions): VpnGateway & { des
     terminate,
     destroy: () => {
       for (const client of clients.values()) client.destroy();
+      for (const sts of stsClients.values()) sts.destroy();
       clients.clear();
+      stsClients.clear();
     },
   };
 }

@@ -99,7 +99,11 @@ export async function runConnectionsQuery(
 }
 
 /** The message for a thrown error: a person can act on it, the log has the rest. */
-export function errorMessage(error: unknown, logger: Logger, context: string): SlackMessage {
+export function errorMessage(
+  error: unknown,
+  logger: Pick<Logger, 'warn' | 'error'>,
+  context: string,
+): SlackMessage {
   if (error instanceof UsageError) return buildUsageErrorMessage(error);
   if (error instanceof AwsError) {
     logger.warn(

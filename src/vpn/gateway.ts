@@ -29,6 +29,8 @@ export interface TerminateResult {
 export interface TerminateOptions {
   /** Ask AWS whether the call would be allowed, without doing it. */
   readonly dryRun?: boolean;
+  /** The Slack user ID of the person acting; with a role, it names the AWS role session. */
+  readonly actor?: string;
 }
 
 export interface VpnGateway {

@@ -32,6 +32,7 @@ function gateway(
     logger: createLogger('debug', (line) => logLines.push(line)),
     maxAttempts: options.maxAttempts ?? 3,
     requestTimeoutMs: options.timeoutMs ?? 5000,
+    stsClientConfig: { endpoint: emulator.url },
     clientConfig: {
       endpoint: emulator.url,
       ...(options.credentials === false
@@ -345,6 +346,59 @@ describe('terminate', () => {
     const error = await g.terminate(prod, { username: 'eve' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AwsRequestError);
     expect((error as AwsRequestError).code).toBe('ClientVpnTerminateConnectionsLimitExceeded');
+    g.destroy();
+  });
+});
+
+describe('endpoints in other accounts (roleArn)', () => {
+  const roleArn = 'arn:aws:iam::210987654321:role/vpn-conns-reader';
+  const remote: Endpoint = { ...prod, roleArn };
+
+  it('reads through an assumed role, assuming it once for many calls', async () => {
+    emulator.addEndpoints([{ id: prod.id }]);
+    emulator.addConnections([conn(1)]);
+    const g = gateway();
+    expect(await listAll(g, remote)).toHaveLength(1);
+    expect(await listAll(g, remote)).toHaveLength(1);
+    const assumes = emulator.requests.filter((r) => r.action === 'AssumeRole');
+    expect(assumes).toHaveLength(1);
+    expect(assumes[0]?.params).toMatchObject({ RoleArn: roleArn, RoleSessionName: 'vpn-conns' });
+    const reads = emulator.requests.filter((r) => r.action === 'DescribeClientVpnConnections');
+    expect(reads.map((r) => r.principal)).toEqual([
+      'assumed-role/vpn-conns-reader/vpn-conns',
+      'assumed-role/vpn-conns-reader/vpn-conns',
+    ]);
+    g.destroy();
+  });
+
+  it('terminates with a role session named after the Slack user, for CloudTrail', async () => {
+    emulator.addEndpoints([{ id: prod.id }]);
+    emulator.addConnections([conn(1)]);
+    const g = gateway();
+    await g.terminate(remote, { connectionId: connectionId(1) }, { actor: 'U012ABCDEF' });
+    const call = emulator.requests.find((r) => r.action === 'TerminateClientVpnConnections');
+    expect(call?.principal).toBe('assumed-role/vpn-conns-reader/vpn-conns-U012ABCDEF');
+    g.destroy();
+  });
+
+  it("uses the bot's own credentials for endpoints without a role", async () => {
+    emulator.addEndpoints([{ id: prod.id }]);
+    const g = gateway();
+    await listAll(g, prod);
+    expect(emulator.requests.map((r) => [r.action, r.principal])).toEqual([
+      ['DescribeClientVpnConnections', 'base'],
+    ]);
+    g.destroy();
+  });
+
+  it('says which role could not be assumed', async () => {
+    emulator.addEndpoints([{ id: prod.id }]);
+    emulator.faults.deny('AssumeRole');
+    const g = gateway();
+    const error = await listAll(g, remote).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AccessDeniedError);
+    expect((error as Error).message).toContain(`sts:AssumeRole on ${roleArn}`);
+    expect(emulator.requests.some((r) => r.action === 'DescribeClientVpnConnections')).toBe(false);
     g.destroy();
   });
 });

@@ -82,6 +82,13 @@ export interface EmulatedConnection {
 
 export interface RequestLogEntry {
   action: string;
+  /** The access key id the request was signed with (from the SigV4 `Authorization` header). */
+  accessKeyId?: string;
+  /**
+   * Who signed it: `assumed-role/ROLE/SESSION` for credentials this emulator issued through
+   * STS AssumeRole, else `base`.
+   */
+  principal?: string;
   params: Record<string, string>;
   /** HTTP status answered; 0 for a dropped request (and while a request is still in flight). */
   status: number;
@@ -351,6 +358,17 @@ function failure(error: ApiError, requestId: string): ApiResult {
   };
 }
 
+const STS_XMLNS = 'https://sts.amazonaws.com/doc/2011-06-15/';
+
+/** STS (the same Query protocol) answers errors in its own envelope. */
+function stsFailure(error: ApiError, requestId: string): ApiResult {
+  return {
+    status: error.status,
+    code: error.code,
+    body: `${XML_DECL}<ErrorResponse xmlns="${STS_XMLNS}"><Error><Type>Sender</Type>${element('Code', error.code)}${element('Message', error.message)}</Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+  };
+}
+
 function invalidValue(message: string): ApiError {
   return new ApiError(400, 'InvalidParameterValue', message);
 }
@@ -496,6 +514,8 @@ export async function startEc2Emulator(options: Ec2EmulatorOptions = {}): Promis
   let denied = new Set<string>();
   let authFailing = false;
   let buckets: { describe: TokenBucket; mutate: TokenBucket } | null = null;
+  /** Credentials issued by AssumeRole: access key id → principal. */
+  const assumed = new Map<string, string>();
 
   const resetFaults = () => {
     throttleRemaining = 0;
@@ -749,7 +769,40 @@ export async function startEc2Emulator(options: Ec2EmulatorOptions = {}): Promis
     );
   };
 
+  /** STS AssumeRole, so that per-endpoint roles can be tested end to end (CloudTrail names the session). */
+  const assumeRole = (params: URLSearchParams, requestId: string): ApiResult => {
+    const roleArn = params.get('RoleArn');
+    const sessionName = params.get('RoleSessionName');
+    if (!roleArn) throw new ApiError(400, 'MissingParameter', 'RoleArn is required');
+    if (!sessionName || !/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
+      throw new ApiError(400, 'ValidationError', `Invalid RoleSessionName ${sessionName ?? ''}`);
+    }
+    if (denied.has('AssumeRole')) {
+      throw new ApiError(
+        403,
+        'AccessDenied',
+        `User is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
+      );
+    }
+    const roleName = roleArn.split('/').pop() ?? 'role';
+    const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
+    assumed.set(accessKeyId, `assumed-role/${roleName}/${sessionName}`);
+    // Credential expiry is about real time, not the emulator's (possibly frozen) clock.
+    const expiration = new Date(Date.now() + 3600_000).toISOString();
+    return {
+      status: 200,
+      body:
+        `${XML_DECL}<AssumeRoleResponse xmlns="${STS_XMLNS}"><AssumeRoleResult><Credentials>` +
+        `${element('AccessKeyId', accessKeyId)}${element('SecretAccessKey', randomBytes(20).toString('hex'))}` +
+        `${element('SessionToken', randomBytes(32).toString('base64'))}${element('Expiration', expiration)}` +
+        `</Credentials><AssumedRoleUser>${element('AssumedRoleId', `AROAEMULATOR:${sessionName}`)}` +
+        `${element('Arn', `arn:aws:sts::123456789012:assumed-role/${roleName}/${sessionName}`)}</AssumedRoleUser>` +
+        `</AssumeRoleResult><ResponseMetadata>${element('RequestId', requestId)}</ResponseMetadata></AssumeRoleResponse>`,
+    };
+  };
+
   const dispatch = (action: string, params: URLSearchParams, requestId: string): ApiResult => {
+    if (action === 'AssumeRole') return assumeRole(params, requestId);
     if (authFailing) {
       throw new ApiError(
         401,
@@ -855,6 +908,11 @@ export async function startEc2Emulator(options: Ec2EmulatorOptions = {}): Promis
       requestId,
       at: now(),
     };
+    const accessKeyId = /Credential=([^/,\s]+)\//.exec(req.headers.authorization ?? '')?.[1];
+    if (accessKeyId !== undefined) {
+      entry.accessKeyId = accessKeyId;
+      entry.principal = assumed.get(accessKeyId) ?? 'base';
+    }
     requests.push(entry);
 
     if (dropRemaining > 0) {
@@ -870,12 +928,12 @@ export async function startEc2Emulator(options: Ec2EmulatorOptions = {}): Promis
     try {
       result = dispatch(action, params, requestId);
     } catch (error) {
-      result = failure(
+      const apiError =
         error instanceof ApiError
           ? error
-          : new ApiError(500, 'InternalError', `Emulator error: ${String(error)}`),
-        requestId,
-      );
+          : new ApiError(500, 'InternalError', `Emulator error: ${String(error)}`);
+      result =
+        action === 'AssumeRole' ? stsFailure(apiError, requestId) : failure(apiError, requestId);
     }
     send(res, entry, result);
   };

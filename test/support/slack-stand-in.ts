@@ -102,6 +102,8 @@ export interface SlackStandIn {
   users: Map<string, SlackUser>;
   /** `usergroups.users.list` reads from here: group id → user ids. */
   userGroups: Map<string, string[]>;
+  /** The DM channel `conversations.open` gives for a user (opened on first call); undefined before. */
+  directMessageOf(userId: string): string | undefined;
   /** A fresh `${origin}/response/<id>` URL to put in a slash-command or interaction payload. */
   newResponseUrl(): string;
   /** Polls `predicate` until it returns something truthy (default timeout 5 s) and resolves with it. */
@@ -305,6 +307,8 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
   const responseUrls = new Map<string, ResponseUrlState>();
   const uploads = new Map<string, PendingUpload>();
   const issuedTs = new Set<string>();
+  /** `conversations.open`: sorted user ids → the DM (or group DM) channel id. */
+  const directMessages = new Map<string, string>();
 
   const failures = new Map<string, { error: string; remaining: number }[]>();
   const rateLimits = new Map<string, { retryAfter: number; remaining: number }[]>();
@@ -440,6 +444,24 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       const members = userGroups.get(str(body.usergroup) ?? '');
       if (members === undefined) return { body: { ok: false, error: 'no_such_subteam' } };
       return { body: { ok: true, users: [...members] } };
+    },
+    'conversations.open': (body) => {
+      // One DM per user: the same `D…` id every time, as Slack answers for an existing DM.
+      const ids = (str(body.users) ?? '')
+        .split(',')
+        .map((id) => id.trim())
+        .filter((id) => id !== '');
+      if (ids.length === 0) return { body: { ok: false, error: 'users_list_not_supplied' } };
+      if (ids.some((id) => !users.has(id) && !/^[UW][A-Z0-9]{2,}$/.test(id))) {
+        return { body: { ok: false, error: 'user_not_found' } };
+      }
+      const key = [...ids].sort().join(',');
+      let channel = directMessages.get(key);
+      if (channel === undefined) {
+        channel = newId(ids.length === 1 ? 'D' : 'G');
+        directMessages.set(key, channel);
+      }
+      return { body: { ok: true, channel: { id: channel } } };
     },
     'files.getUploadURLExternal': (body) => {
       const filename = str(body.filename);
@@ -709,6 +731,7 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     files,
     users,
     userGroups,
+    directMessageOf: (userId) => directMessages.get(userId),
     newResponseUrl() {
       const id = newId('R');
       responseUrls.set(id, { posts: 0 });
