@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { createAuditTrail } from './audit.js';
 import { createAwsGateway } from './aws/gateway.js';
 import { type Config, loadConfig } from './config.js';
 import { createDigestScheduler } from './digest/scheduler.js';
@@ -100,6 +101,9 @@ async function main(): Promise<void> {
     app = createApp(slack, {
       service,
       catalogue,
+      gateway,
+      access: config.access,
+      audit: createAuditTrail({ store, logger, now }),
       logger,
       now,
       ...(config.digests.length > 0

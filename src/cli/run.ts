@@ -210,7 +210,9 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       }
       return EXIT_OK;
     }
-    if (query.kind === 'digest') throw new UsageError('`digest` works only in Slack.');
+    if (query.kind === 'digest' || query.kind === 'audit') {
+      throw new UsageError(`\`${query.kind}\` works only in Slack.`);
+    }
 
     let endpoints: Endpoint[];
     let fetchQuery: FetchQuery;

@@ -3,11 +3,16 @@
  * slash command and the paging buttons, so a click re-runs exactly what the
  * command ran. Every failure becomes a message; nothing here throws.
  */
+import type { AuditTrail } from '../audit.js';
 import { AwsError, UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { EndpointCatalogue } from '../vpn/catalogue.js';
+import { displayName } from '../vpn/connection.js';
 import { formatQuery, type Query, type UserRef } from '../vpn/query.js';
 import type { ConnectionService, ConnectionsResult } from '../vpn/service.js';
+import { type AccessChecker, ADMIN_ONLY_MESSAGE } from './access.js';
+import { buildAuditMessage } from './blocks/audit.js';
+import type { TerminateButtons } from './blocks/connections.js';
 import { buildConnectionsMessage } from './blocks/connections.js';
 import type { SlackMessage } from './blocks/limits.js';
 import {
@@ -17,6 +22,7 @@ import {
   buildUsageErrorMessage,
 } from './blocks/messages.js';
 import type { IdentityResolver } from './identity.js';
+import type { ValueSigner } from './signed-values.js';
 
 export interface AnswerDeps {
   readonly service: ConnectionService;
@@ -26,6 +32,11 @@ export interface AnswerDeps {
   readonly now: () => Date;
   /** Answers `digest` / `digest now`; absent when digests are not configured. */
   readonly digest?: (action: 'show' | 'now') => Promise<SlackMessage>;
+  /** Who may act; absent = nobody is an admin (no Terminate buttons, no audit command). */
+  readonly access?: AccessChecker;
+  readonly audit?: AuditTrail;
+  /** Signs Terminate button values; absent = no Terminate buttons. */
+  readonly signer?: ValueSigner;
 }
 
 export interface AnswerContext {
@@ -38,7 +49,14 @@ export interface QueryResult {
   readonly title: string;
   readonly result: ConnectionsResult;
   readonly statusesNote: string;
+  /** The VPN user name of a `user` query. */
+  readonly name?: string;
 }
+
+export const ADMIN_ONLY: SlackMessage = {
+  text: ADMIN_ONLY_MESSAGE,
+  blocks: [{ type: 'section', text: { type: 'mrkdwn', text: ADMIN_ONLY_MESSAGE } }],
+};
 
 const DIGEST_OFF: SlackMessage = {
   text: 'Digests are not configured.',
@@ -95,7 +113,32 @@ export async function runConnectionsQuery(
     statuses: query.statuses,
   });
   const where = query.endpoints.kind === 'all' ? 'every endpoint' : titleOf(result);
-  return { title: `${name} on ${where}`, result, statusesNote: statusesNote(query.statuses) };
+  return { title: `${name} on ${where}`, result, statusesNote: statusesNote(query.statuses), name };
+}
+
+/** Terminate buttons for admins: each value signed, carrying the list to refresh afterwards. */
+async function terminateButtons(
+  queryText: string,
+  page: number,
+  name: string | undefined,
+  ctx: AnswerContext,
+  deps: AnswerDeps,
+): Promise<TerminateButtons | undefined> {
+  const { signer, access } = deps;
+  if (!signer || !access || !(await access.isAdmin(ctx.userId))) return undefined;
+  const refresh = queryText.length <= 1500 ? { q: queryText, p: page } : {};
+  const all = name === undefined ? null : signer.sign({ k: 'user', n: name, ...refresh });
+  return {
+    valueFor: (c) =>
+      signer.sign({
+        k: 'conn',
+        e: c.endpointId,
+        c: c.connectionId,
+        n: displayName(c).slice(0, 128),
+        ...refresh,
+      }),
+    ...(all ? { all: { name: name ?? '', value: all } } : {}),
+  };
 }
 
 /** The message for a thrown error: a person can act on it, the log has the rest. */
@@ -122,6 +165,17 @@ export interface Answer {
   readonly message: SlackMessage;
   /** True when the message reports a problem (it is then always ephemeral). */
   readonly isError: boolean;
+  /** For the audit trail: how it ended, which endpoints were read, AWS request ids of failures. */
+  readonly outcome: string;
+  readonly endpoints?: readonly string[];
+  readonly requestIds?: readonly string[];
+}
+
+/** The audit outcome of a thrown error: `usage-error`, `EndpointNotFoundError`, … */
+export function outcomeOf(error: unknown): string {
+  if (error instanceof UsageError) return 'usage-error';
+  if (error instanceof AwsError) return `error: ${error.name}`;
+  return 'error';
 }
 
 /** The full answer to a query, as a Slack message. Never throws. */
@@ -133,7 +187,13 @@ export async function answerQuery(
   try {
     return await answerOrThrow(query, ctx, deps);
   } catch (error) {
-    return { message: errorMessage(error, deps.logger, 'vpn-conns'), isError: true };
+    const requestIds = error instanceof AwsError && error.requestId ? [error.requestId] : [];
+    return {
+      message: errorMessage(error, deps.logger, 'vpn-conns'),
+      isError: true,
+      outcome: outcomeOf(error),
+      requestIds,
+    };
   }
 }
 
@@ -147,7 +207,7 @@ function pinnedQuery(query: Query, ctx: AnswerContext): Query {
 }
 
 async function answerOrThrow(query: Query, ctx: AnswerContext, deps: AnswerDeps): Promise<Answer> {
-  const ok = (message: SlackMessage): Answer => ({ message, isError: false });
+  const ok = (message: SlackMessage): Answer => ({ message, isError: false, outcome: 'ok' });
   switch (query.kind) {
     case 'help':
       return ok(buildHelpMessage());
@@ -157,21 +217,43 @@ async function answerOrThrow(query: Query, ctx: AnswerContext, deps: AnswerDeps)
     }
     case 'digest':
       return ok(deps.digest ? await deps.digest(query.action) : DIGEST_OFF);
+    case 'audit': {
+      if (!deps.access || !deps.audit || !(await deps.access.isAdmin(ctx.userId))) {
+        return { message: ADMIN_ONLY, isError: true, outcome: 'denied' };
+      }
+      return ok(buildAuditMessage(await deps.audit.recent(query.limit), query.limit));
+    }
     case 'list':
     case 'user': {
-      const { title, result, statusesNote } = await runConnectionsQuery(query, ctx, deps);
+      const { title, result, statusesNote, name } = await runConnectionsQuery(query, ctx, deps);
+      const endpoints = result.endpoints.map((e) => e.alias);
+      const requestIds = result.failures.flatMap((f) =>
+        f.error instanceof AwsError && f.error.requestId ? [f.error.requestId] : [],
+      );
       const [only] = result.failures;
       // One endpoint asked and it failed: the error itself is the answer.
       if (result.endpoints.length === 1 && only) {
-        return { message: errorMessage(only.error, deps.logger, title), isError: true };
+        return {
+          message: errorMessage(only.error, deps.logger, title),
+          isError: true,
+          outcome: outcomeOf(only.error),
+          endpoints,
+          requestIds,
+        };
       }
       const aliases = new Map(result.endpoints.map((e) => [e.id, e.alias]));
-      return ok(
-        buildConnectionsMessage({
+      const queryText = formatQuery(pinnedQuery(query, ctx));
+      const terminate = await terminateButtons(queryText, ctx.page, name, ctx, deps);
+      return {
+        outcome: result.failures.length > 0 ? 'partial' : 'ok',
+        isError: false,
+        endpoints,
+        requestIds,
+        message: buildConnectionsMessage({
           title,
           connections: result.connections,
           page: ctx.page,
-          queryText: formatQuery(pinnedQuery(query, ctx)),
+          queryText,
           failures: result.failures.map((f) => ({
             endpointAlias: f.endpoint.alias,
             message: f.error instanceof AwsError ? f.error.message : 'unexpected error (logged)',
@@ -181,8 +263,9 @@ async function answerOrThrow(query: Query, ctx: AnswerContext, deps: AnswerDeps)
           now: deps.now(),
           statusesNote,
           ...(result.matchedField ? { matchedField: result.matchedField } : {}),
+          ...(terminate ? { terminate } : {}),
         }),
-      );
+      };
     }
   }
 }

@@ -4,16 +4,25 @@
  * token), chosen by config. Listeners are registered from `listeners/`.
  */
 import { App, LogLevel } from '@slack/bolt';
-import type { SlackConfig } from '../config.js';
+import type { AccessConfig, SlackConfig } from '../config.js';
 import type { Logger } from '../logger.js';
+import type { VpnGateway } from '../vpn/gateway.js';
+import { createAccessChecker } from './access.js';
 import type { AnswerDeps } from './answer.js';
-import type { IdentityResolver } from './identity.js';
+import { createIdentityResolver, type IdentityResolver } from './identity.js';
 import { registerListeners } from './listeners/index.js';
+import { createValueSigner } from './signed-values.js';
 
-export interface AppDeps extends Omit<AnswerDeps, 'identity'> {
+export interface AppDeps extends Omit<AnswerDeps, 'identity' | 'access' | 'signer'> {
   readonly logger: Logger;
   /** Built from the app's own Web API client when absent. */
   readonly identity?: IdentityResolver;
+  /** Who may use the bot and who may terminate; default: everyone, nobody. */
+  readonly access?: AccessConfig;
+  /** To terminate sessions; without it there are no Terminate buttons. */
+  readonly gateway?: VpnGateway;
+  /** How long user-group member lists are reused (default 5 minutes). */
+  readonly groupCacheMs?: number;
   /** Tests: skip Bolt's `auth.test` at construction by giving the bot's IDs. */
   readonly botIds?: { readonly botId: string; readonly botUserId: string };
   /** Tests: how many times the Web API client retries (default: Bolt's policy). */
@@ -75,7 +84,29 @@ export function createApp(config: SlackConfig, deps: AppDeps): App {
           ],
         });
 
-  registerListeners(app, { ...deps, userMap: config.userMap });
+  const { access, gateway, ...rest } = deps;
+  registerListeners(app, {
+    ...rest,
+    identity:
+      deps.identity ?? createIdentityResolver({ client: app.client, userMap: config.userMap }),
+    ...(access
+      ? {
+          access: createAccessChecker({
+            access,
+            client: app.client,
+            logger: deps.logger,
+            ...(deps.groupCacheMs !== undefined ? { ttlMs: deps.groupCacheMs } : {}),
+          }),
+        }
+      : {}),
+    ...(gateway
+      ? {
+          gateway,
+          // Terminate buttons are signed with a key derived from the bot token: only this bot can make them.
+          signer: createValueSigner(config.botToken),
+        }
+      : {}),
+  });
 
   // The last net: a listener error is logged, never fatal.
   app.error(async (error) => {

@@ -17,6 +17,12 @@ export interface DigestCommandDeps {
   readonly nextRun: (name: string) => Date | null;
 }
 
+/** Guards a message and drops the guard's `truncated` flag (Slack must not receive it). */
+function withoutFlag(message: SlackMessage): SlackMessage {
+  const { text, blocks } = guardMessage(message);
+  return { text, blocks };
+}
+
 function describeEndpoints(digest: DigestConfig): string {
   return digest.endpoints === 'all'
     ? 'every endpoint'
@@ -38,7 +44,7 @@ export function createDigestAnswer(deps: DigestCommandDeps) {
         );
       }
       if (notes.length === 0) return message;
-      return guardMessage({
+      return withoutFlag({
         text: message.text,
         blocks: [
           ...message.blocks,
@@ -75,6 +81,6 @@ export function createDigestAnswer(deps: DigestCommandDeps) {
         },
       ],
     });
-    return guardMessage({ text: `${statuses.length} digests configured.`, blocks });
+    return withoutFlag({ text: `${statuses.length} digests configured.`, blocks });
   };
 }

@@ -49,7 +49,11 @@ export type Query =
   | UserQuery
   | { readonly kind: 'endpoints' }
   | { readonly kind: 'help' }
-  | { readonly kind: 'digest'; readonly action: 'show' | 'now' };
+  | { readonly kind: 'digest'; readonly action: 'show' | 'now' }
+  | { readonly kind: 'audit'; readonly limit: number };
+
+export const AUDIT_DEFAULT = 20;
+export const AUDIT_MAX = 100;
 
 export interface ParsedCommand {
   readonly query: Query;
@@ -57,7 +61,7 @@ export interface ParsedCommand {
   readonly public: boolean;
 }
 
-export const COMMAND_WORDS = ['list', 'user', 'endpoints', 'help', 'digest'] as const;
+export const COMMAND_WORDS = ['list', 'user', 'endpoints', 'help', 'digest', 'audit'] as const;
 /** Words that can never be endpoint aliases. */
 export const RESERVED_WORDS: ReadonlySet<string> = new Set([
   ...COMMAND_WORDS,
@@ -88,7 +92,11 @@ export function usage(surface: Surface): string {
     return `${prefix}${line.replace('NAME|@someone|me', 'NAME')}`;
   });
   if (surface === 'slack') {
-    lines.push(`${prefix}digest [now]`, 'Add `public` to post the answer in the channel.');
+    lines.push(
+      `${prefix}digest [now]`,
+      `${prefix}audit [N]   (admins)`,
+      'Add `public` to post the answer in the channel.',
+    );
   } else {
     lines.push('Options: --json (JSON lines) | --csv   (default: a table)');
   }
@@ -285,6 +293,18 @@ export function parseCommand(
         `I don't understand ${quote(extra ?? action)}: use \`digest\` or \`digest now\`.`,
       );
     }
+    case 'audit': {
+      if (surface !== 'slack') throw new UsageError('`audit` works only in Slack.');
+      const [count, extra] = args;
+      if (count === undefined) return ok({ kind: 'audit', limit: AUDIT_DEFAULT });
+      const limit = Number(count);
+      if (extra !== undefined || !Number.isInteger(limit) || limit < 1 || limit > AUDIT_MAX) {
+        throw new UsageError(
+          `I don't understand ${quote(extra ?? count)}: use \`audit\` or \`audit N\` with N from 1 to ${AUDIT_MAX}.`,
+        );
+      }
+      return ok({ kind: 'audit', limit });
+    }
     case 'user': {
       const who = parseUserRef(args[0], surface);
       const filters = parseFilters(args.slice(1), false);
@@ -325,6 +345,8 @@ export function formatQuery(query: Query): string {
       return query.kind;
     case 'digest':
       return query.action === 'now' ? 'digest now' : 'digest';
+    case 'audit':
+      return `audit ${query.limit}`;
     case 'user': {
       const who =
         query.who.kind === 'me'

@@ -118,6 +118,14 @@ describe('parseCommand', () => {
     expect(slack('user alice public').public).toBe(true);
   });
 
+  it('reads `audit [N]` in Slack only, N from 1 to 100', () => {
+    expect(slack('audit').query).toEqual({ kind: 'audit', limit: 20 });
+    expect(slack('audit 50').query).toEqual({ kind: 'audit', limit: 50 });
+    expect(usageError(() => slack('audit 500')).message).toContain('"500"');
+    expect(usageError(() => slack('audit lots')).message).toContain('"lots"');
+    expect(usageError(() => cli('audit')).message).toContain('only in Slack');
+  });
+
   it('reads endpoints, help and digest', () => {
     expect(slack('endpoints').query).toEqual({ kind: 'endpoints' });
     expect(slack('HELP').query).toEqual({ kind: 'help' });
@@ -181,6 +189,7 @@ describe('formatQuery', () => {
     { kind: 'endpoints' },
     { kind: 'help' },
     { kind: 'digest', action: 'now' },
+    { kind: 'audit', limit: 7 },
   ])('gives back the same query when parsed: %j', (query) => {
     expect(roundTrip(query)).toEqual(query);
   });

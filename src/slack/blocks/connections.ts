@@ -11,6 +11,8 @@ import {
   ACTION_EXPORT_CSV,
   ACTION_PAGE_NEXT,
   ACTION_PAGE_PREV,
+  ACTION_TERMINATE,
+  ACTION_TERMINATE_USER,
   BLOCK_ACTIONS,
   encodeButtonValue,
   isEncodableQuery,
@@ -40,6 +42,39 @@ export interface ConnectionsView {
   readonly statusesNote?: string;
   /** User lookups: which field of the connection matched the name. */
   readonly matchedField?: (connection: Connection) => 'username' | 'commonName' | null;
+  /** Admins only: Terminate buttons (values are signed by the caller). */
+  readonly terminate?: TerminateButtons;
+}
+
+export interface TerminateButtons {
+  /** The value of one active connection's Terminate button, or `null` for no button. */
+  readonly valueFor: (connection: Connection) => string | null;
+  /** User lookups: "Terminate all sessions of NAME". */
+  readonly all?: { readonly name: string; readonly value: string };
+}
+
+/** The Terminate button of one connection, with a confirm dialog naming user, endpoint and connection. */
+function terminateButton(c: Connection, value: string, alias: string): types.Button {
+  return {
+    type: 'button',
+    action_id: ACTION_TERMINATE,
+    text: { type: 'plain_text', text: 'Terminate' },
+    style: 'danger',
+    value,
+    confirm: {
+      title: { type: 'plain_text', text: 'Terminate this session?' },
+      text: {
+        type: 'mrkdwn',
+        text: truncate(
+          `Disconnect *${shown(displayName(c), MAX_NAME)}* from *${shown(alias, MAX_ALIAS)}*?\nConnection ${inlineCode(c.connectionId)}`,
+          300,
+        ),
+      },
+      confirm: { type: 'plain_text', text: 'Terminate' },
+      deny: { type: 'plain_text', text: 'Cancel' },
+      style: 'danger',
+    },
+  };
 }
 
 export const STATUS_EMOJI: Readonly<Record<StatusBucket, string>> = {
@@ -221,7 +256,12 @@ export function buildConnectionsMessage(input: ConnectionsView): SlackMessage {
     matchedField: input.matchedField,
   };
   for (const c of sorted.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE)) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: entryText(c, entry) } });
+    const value = c.status === 'active' ? (input.terminate?.valueFor(c) ?? null) : null;
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: entryText(c, entry) },
+      ...(value ? { accessory: terminateButton(c, value, input.aliasOf(c.endpointId)) } : {}),
+    });
   }
 
   if (pageable && summary.total > 0) {
@@ -241,6 +281,31 @@ export function buildConnectionsMessage(input: ConnectionsView): SlackMessage {
     if (page > 0) add('Previous', ACTION_PAGE_PREV, page - 1);
     if (page + 1 < pageCount) add('Next', ACTION_PAGE_NEXT, page + 1);
     add('Export CSV', ACTION_EXPORT_CSV, page);
+    const all = input.terminate?.all;
+    const active = summary.byStatus.active;
+    if (all && active > 0) {
+      const name = shown(all.name, MAX_NAME);
+      buttons.push({
+        type: 'button',
+        action_id: ACTION_TERMINATE_USER,
+        text: {
+          type: 'plain_text',
+          text: truncate(`Terminate all sessions of ${oneLine(all.name)}`, 75),
+        },
+        style: 'danger',
+        value: all.value,
+        confirm: {
+          title: { type: 'plain_text', text: 'Terminate all sessions?' },
+          text: {
+            type: 'mrkdwn',
+            text: `Disconnect *${name}* from ${plural(active, 'active session', 'active sessions')} on every endpoint shown?`,
+          },
+          confirm: { type: 'plain_text', text: 'Terminate all' },
+          deny: { type: 'plain_text', text: 'Cancel' },
+          style: 'danger',
+        },
+      });
+    }
     if (buttons.length > 0) {
       blocks.push({ type: 'actions', block_id: BLOCK_ACTIONS, elements: buttons });
     }

@@ -9,6 +9,10 @@ import { UsageError } from '../../errors.js';
 export const ACTION_PAGE_PREV = 'vpn_conns_page_prev';
 export const ACTION_PAGE_NEXT = 'vpn_conns_page_next';
 export const ACTION_EXPORT_CSV = 'vpn_conns_export_csv';
+/** Terminate one connection (admins only; the value is signed). */
+export const ACTION_TERMINATE = 'vpn_conns_terminate';
+/** Terminate every active session of the person a `user` lookup is about. */
+export const ACTION_TERMINATE_USER = 'vpn_conns_terminate_user';
 /** The block holding the paging and export buttons. */
 export const BLOCK_ACTIONS = 'vpn_conns_actions';
 /** The context block the limits guard appends when it had to cut something. */

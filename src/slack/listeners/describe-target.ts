@@ -17,6 +17,8 @@ export function describeTarget(query: Query): string {
       return 'the endpoints';
     case 'digest':
       return 'the digest';
+    case 'audit':
+      return 'the audit trail';
     case 'help':
       return 'help';
   }

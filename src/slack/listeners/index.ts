@@ -1,28 +1,35 @@
 /** Registers every listener on the app; one file per listener under `commands/` and `actions/`. */
 import type { App, BlockButtonAction } from '@slack/bolt';
 import type { AnswerDeps } from '../answer.js';
-import { ACTION_EXPORT_CSV, ACTION_PAGE_NEXT, ACTION_PAGE_PREV } from '../blocks/ids.js';
-import { createIdentityResolver, type IdentityResolver } from '../identity.js';
+import {
+  ACTION_EXPORT_CSV,
+  ACTION_PAGE_NEXT,
+  ACTION_PAGE_PREV,
+  ACTION_TERMINATE,
+  ACTION_TERMINATE_USER,
+} from '../blocks/ids.js';
 import { createExportCsvAction } from './actions/export-csv.js';
 import { createPagingAction } from './actions/paging.js';
+import { createTerminateAction, type TerminateDeps } from './actions/terminate.js';
 import { COMMAND, createVpnConnsCommand } from './commands/vpn-conns.js';
 
+/**
+ * The command, paging, export and — when a gateway to act with is given —
+ * the Terminate buttons. Unknown action ids are never registered, so a forged
+ * payload naming one gets no answer from any listener.
+ */
 export function registerListeners(
   app: App,
-  deps: Omit<AnswerDeps, 'identity'> & {
-    identity?: IdentityResolver;
-    userMap?: ReadonlyMap<string, string>;
-  },
+  deps: AnswerDeps & Partial<Pick<TerminateDeps, 'gateway'>>,
 ): void {
-  const answerDeps: AnswerDeps = {
-    ...deps,
-    identity:
-      deps.identity ??
-      createIdentityResolver({ client: app.client, userMap: deps.userMap ?? new Map() }),
-  };
-  app.command(COMMAND, createVpnConnsCommand(answerDeps));
-  const paging = createPagingAction(answerDeps);
+  app.command(COMMAND, createVpnConnsCommand(deps));
+  const paging = createPagingAction(deps);
   app.action<BlockButtonAction>(ACTION_PAGE_PREV, paging);
   app.action<BlockButtonAction>(ACTION_PAGE_NEXT, paging);
-  app.action<BlockButtonAction>(ACTION_EXPORT_CSV, createExportCsvAction(answerDeps));
+  app.action<BlockButtonAction>(ACTION_EXPORT_CSV, createExportCsvAction(deps));
+  if (deps.gateway) {
+    const terminate = createTerminateAction({ ...deps, gateway: deps.gateway });
+    app.action<BlockButtonAction>(ACTION_TERMINATE, terminate);
+    app.action<BlockButtonAction>(ACTION_TERMINATE_USER, terminate);
+  }
 }

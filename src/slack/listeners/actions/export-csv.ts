@@ -7,8 +7,9 @@ import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } 
 import { formatCount } from '../../../vpn/format.js';
 import { toCsv } from '../../../vpn/records.js';
 import { sortConnections } from '../../../vpn/summary.js';
-import { type AnswerDeps, errorMessage, runConnectionsQuery } from '../../answer.js';
+import { type AnswerDeps, errorMessage, outcomeOf, runConnectionsQuery } from '../../answer.js';
 import { escapeMrkdwn } from '../../blocks/mrkdwn.js';
+import { ACCESS_DENIED_MESSAGE, type Actor, audit, mayUse } from '../guard.js';
 import { readButton } from './paging.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
@@ -29,6 +30,21 @@ export function csvFilename(title: string, at: Date): string {
 export function createExportCsvAction(deps: AnswerDeps) {
   return async ({ ack, action, body, client, respond, logger }: ButtonArgs) => {
     await ack();
+    const actor: Actor = {
+      teamId: body.team?.id ?? null,
+      userId: body.user.id,
+      channelId: body.channel?.id ?? null,
+      action: 'export-csv',
+      detail: typeof action.value === 'string' ? action.value.slice(0, 500) : '',
+    };
+    if (!(await mayUse(deps, actor))) {
+      await respond({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: ACCESS_DENIED_MESSAGE,
+      }).catch((error: unknown) => logger.warn('could not deliver a refusal', error));
+      return;
+    }
     try {
       const { query } = readButton(action.value);
       const { title, result } = await runConnectionsQuery(
@@ -48,6 +64,10 @@ export function createExportCsvAction(deps: AnswerDeps) {
         initial_comment: `${formatCount(connections.length)} connections (${escapeMrkdwn(title)}), fetched ${result.fetchedAt.toISOString()}.`,
       });
       const failed = result.failures.map((f) => f.endpoint.alias);
+      await audit(deps, actor, {
+        outcome: failed.length > 0 ? 'partial' : 'ok',
+        endpoints: result.endpoints.map((e) => e.alias),
+      });
       await respond({
         response_type: 'ephemeral',
         replace_original: false,
@@ -56,6 +76,7 @@ export function createExportCsvAction(deps: AnswerDeps) {
           (failed.length > 0 ? ` Not included, because reading failed: ${failed.join(', ')}.` : ''),
       });
     } catch (error) {
+      await audit(deps, actor, { outcome: outcomeOf(error) });
       try {
         await respond({
           response_type: 'ephemeral',

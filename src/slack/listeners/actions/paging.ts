@@ -9,6 +9,7 @@ import { parseCommand } from '../../../vpn/query.js';
 import { type AnswerDeps, answerQuery } from '../../answer.js';
 import { decodeButtonValue } from '../../blocks/ids.js';
 import { buildUsageErrorMessage } from '../../blocks/messages.js';
+import { ACCESS_DENIED_MESSAGE, type Actor, audit, mayUse } from '../guard.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
 
@@ -26,13 +27,30 @@ export function readButton(value: unknown) {
 export function createPagingAction(deps: AnswerDeps) {
   return async ({ ack, action, body, respond, logger }: ButtonArgs) => {
     await ack();
+    const actor: Actor = {
+      teamId: body.team?.id ?? null,
+      userId: body.user.id,
+      channelId: body.channel?.id ?? null,
+      action: 'page',
+      detail: typeof action.value === 'string' ? action.value.slice(0, 500) : '',
+    };
     try {
+      if (!(await mayUse(deps, actor))) {
+        await respond({
+          response_type: 'ephemeral',
+          replace_original: false,
+          text: ACCESS_DENIED_MESSAGE,
+        });
+        return;
+      }
       let answer: Awaited<ReturnType<typeof answerQuery>>;
       try {
         const { query, page } = readButton(action.value);
         answer = await answerQuery(query, { userId: body.user.id, page }, deps);
+        await audit(deps, actor, answer);
       } catch (error) {
         if (!(error instanceof UsageError)) throw error;
+        await audit(deps, actor, { outcome: 'denied' });
         await respond({
           response_type: 'ephemeral',
           replace_original: false,
