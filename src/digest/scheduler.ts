@@ -38,6 +38,9 @@ export function createDigestScheduler(options: {
   const tasks = new Map<string, ScheduledTask>();
   let timer: NodeJS.Timeout | undefined;
   let polling: Promise<void> | undefined;
+  // Ticks in progress: stop() waits for them, so a digest being posted is also marked reported
+  // before leadership is given up (and the store closed) — else the next leader posts it again.
+  const ticking = new Set<Promise<unknown>>();
 
   const poll = () => {
     // Never two collector rounds at once: a slow round makes the next one wait its turn.
@@ -58,8 +61,14 @@ export function createDigestScheduler(options: {
           async (context) => {
             // The scheduled minute, not the moment the timer fired: sessions ending in between go to the next digest.
             const tickAt = new Date(Math.floor(context.date.getTime() / 1000) * 1000);
-            const outcome = await service.tick(digest, tickAt);
-            logger.debug(`digest ${digest.name} tick ${tickAt.toISOString()}: ${outcome.kind}`);
+            const run = service.tick(digest, tickAt);
+            ticking.add(run);
+            try {
+              const outcome = await run;
+              logger.debug(`digest ${digest.name} tick ${tickAt.toISOString()}: ${outcome.kind}`);
+            } finally {
+              ticking.delete(run);
+            }
           },
           { timezone: digest.timezone, noOverlap: true, name: `digest-${digest.name}` },
         );
@@ -79,6 +88,7 @@ export function createDigestScheduler(options: {
       for (const task of tasks.values()) await task.destroy();
       tasks.clear();
       await polling;
+      await Promise.allSettled([...ticking]);
       await service
         .release()
         .catch((error: unknown) => logger.warn('digest: release failed', describeError(error)));

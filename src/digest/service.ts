@@ -136,7 +136,12 @@ export function createDigestService(deps: DigestServiceDeps): DigestService {
   ) => {
     const ids = endpoints.map((e) => e.id);
     const notBefore = new Date(tickAt.getTime() - RETENTION_MS);
-    const sessions = await store.pendingSessions(digest.name, ids, tickAt, notBefore);
+    // A session that failed to terminate has no end time: the collector stamps it with each read's
+    // time, which at a tick is at or after `tickAt`. It is flagged at this tick, whatever its stamp.
+    const horizon = new Date(Math.max(tickAt.getTime(), deps.now().getTime()) + API_WINDOW_MS);
+    const sessions = (await store.pendingSessions(digest.name, ids, horizon, notBefore)).filter(
+      (s) => s.endedAt < tickAt || s.status === 'failed-to-terminate',
+    );
     const gaps = await store.pendingGaps(digest.name, ids);
     const last = await store.lastPost(digest.name);
     let from = last?.tickAt ?? new Date(tickAt.getTime() - API_WINDOW_MS);

@@ -1,0 +1,424 @@
+/**
+ * The digest feature over loopback, for the digest tests: one shared mutable clock, the EC2
+ * emulator on that clock, the real AWS gateway (SDK pointed at the emulator, retries without
+ * back-off), the real endpoint catalogue, a real state store (a SQLite file in a temp dir, or a
+ * Postgres schema of its own), the real Slack digest poster pointed at the Slack stand-in, and
+ * the real digest service on that clock.
+ *
+ * A test can start more "instances" (another service and store on the same database, as a second
+ * process would have) and "restart" one (stop it, open the store again, build a new service).
+ *
+ * ```ts
+ * const h = await startDigestHarness({ start: new Date('2026-11-27T09:00:00Z') });
+ * h.scheduleSessions([endedSession({ n: 1, endedAt: new Date('2026-11-27T09:12:00Z') })]);
+ * h.setClock(new Date('2026-11-27T10:00:00Z')); // adds the session to the emulator
+ * await h.instance.service.tick(h.digest, h.clock.now());
+ * await h.close();
+ * ```
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import pg from 'pg';
+import { createAwsGateway } from '../../src/aws/gateway.js';
+import type { DigestConfig } from '../../src/config.js';
+import { createDigestService, type DigestService } from '../../src/digest/service.js';
+import { createLogger, type Logger } from '../../src/logger.js';
+import { createSlackDigestPoster } from '../../src/slack/digest-poster.js';
+import { openPostgresStore } from '../../src/store/postgres.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
+import type { StateStore } from '../../src/store/types.js';
+import { createEndpointCatalogue } from '../../src/vpn/catalogue.js';
+import type { Endpoint } from '../../src/vpn/endpoint.js';
+import { type Ec2Emulator, type EmulatedConnection, startEc2Emulator } from './ec2-emulator.js';
+import { type PostedMessage, type SlackStandIn, startSlackStandIn } from './slack-stand-in.js';
+import { connectionId, endpointId } from './vpn-data.js';
+
+export const DIGEST_BOT_TOKEN = 'xoxb-digest-harness';
+export const DIGEST_CHANNEL = 'C0DIGEST';
+/** How long a SQLite leadership lease lasts in the harness (the clock's time). */
+export const HARNESS_LEASE_MS = 10 * 60_000;
+
+/** A clock that stands still until a test moves it. */
+export interface ManualClock {
+  now(): Date;
+  set(date: Date): void;
+  advance(ms: number): void;
+}
+
+export function createManualClock(start: Date): ManualClock {
+  let ms = start.getTime();
+  return {
+    now: () => new Date(ms),
+    set(date) {
+      ms = date.getTime();
+    },
+    advance(delta) {
+      ms += delta;
+    },
+  };
+}
+
+/** The two endpoints the harness configures: `prod` and `dev`. */
+export const PROD: Endpoint = { alias: 'prod', id: endpointId(0), region: 'us-east-1' };
+export const DEV: Endpoint = { alias: 'dev', id: endpointId(1), region: 'us-east-1' };
+
+/** A digest configuration with test defaults (hourly, UTC, every endpoint, skip when empty). */
+export function digestConfig(overrides: Partial<DigestConfig> = {}): DigestConfig {
+  return {
+    name: 'security',
+    channel: DIGEST_CHANNEL,
+    cron: '0 * * * *',
+    timezone: 'UTC',
+    endpoints: 'all',
+    empty: 'skip',
+    ...overrides,
+  };
+}
+
+/**
+ * A `terminated` connection numbered `n` (its id is `connectionId(n)`), ended at `endedAt`,
+ * connected `minutes` (default 30) before that.
+ */
+export function endedConnection(
+  n: number,
+  endedAt: Date,
+  overrides: Partial<EmulatedConnection> = {},
+): EmulatedConnection {
+  const minutes = 30;
+  return {
+    endpointId: PROD.id,
+    connectionId: connectionId(n),
+    username: `user${n}`,
+    commonName: `user${n}`,
+    clientIp: `10.0.${Math.floor(n / 250) % 250}.${(n % 250) + 1}`,
+    establishedAt: new Date(endedAt.getTime() - minutes * 60_000),
+    endedAt,
+    status: 'terminated',
+    ingressBytes: 1000 * n,
+    egressBytes: 500 * n,
+    ingressPackets: n,
+    egressPackets: n,
+    ...overrides,
+  };
+}
+
+export type StoreChoice = { kind: 'sqlite' } | { kind: 'postgres'; databaseUrl: string };
+
+export interface DigestHarnessOptions {
+  /** Where the clock starts. */
+  readonly start: Date;
+  /** The digests the service runs; default `[digestConfig()]`. */
+  readonly digests?: readonly DigestConfig[];
+  /** Default a SQLite file in a temp dir. */
+  readonly store?: StoreChoice;
+  /** Endpoints configured (and added to the emulator); default `[PROD, DEV]`. */
+  readonly endpoints?: readonly Endpoint[];
+  /** Print log lines to stderr while debugging a test. */
+  readonly echoLogs?: boolean;
+}
+
+/** One running process's worth of digest machinery. */
+export interface DigestInstance {
+  readonly holder: string;
+  readonly store: StateStore;
+  readonly service: DigestService;
+  /** This instance's log lines (`msg` of each JSON line). */
+  readonly logs: string[];
+  /** A clean shutdown: gives up leadership, closes the store. */
+  stop(): Promise<void>;
+  /** A crash: closes the store without giving up leadership first. */
+  crash(): Promise<void>;
+}
+
+export interface DigestHarness {
+  readonly clock: ManualClock;
+  readonly emulator: Ec2Emulator;
+  readonly slack: SlackStandIn;
+  readonly endpoints: readonly Endpoint[];
+  readonly digests: readonly DigestConfig[];
+  /** The first digest. */
+  readonly digest: DigestConfig;
+  /** The instance started with the harness (or the last `restart()`ed one). */
+  instance: DigestInstance;
+  /** Another instance on the same database. */
+  startInstance(holder?: string): Promise<DigestInstance>;
+  /** Stops an instance (clean by default), opens its database again, builds a new service. */
+  restart(options?: { from?: DigestInstance; crash?: boolean; holder?: string }): Promise<void>;
+  /**
+   * Connections to add to the emulator once the clock reaches their end time (at once for those
+   * already ended), as AWS lists a session only after it ends.
+   */
+  scheduleSessions(connections: readonly EmulatedConnection[]): void;
+  /** Moves the clock and releases the scheduled connections that have ended by then. */
+  setClock(date: Date): void;
+  advance(ms: number): void;
+  /** The digest messages posted to the digest's channel (top level, not thread replies). */
+  digestMessages(): PostedMessage[];
+  close(): Promise<void>;
+}
+
+/** Every `text` string found in a block tree, in order. */
+function textsOf(value: unknown, into: string[]): string[] {
+  if (Array.isArray(value)) {
+    for (const item of value) textsOf(item, into);
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [key, inner] of Object.entries(value)) {
+      if (key === 'text' && typeof inner === 'string') into.push(inner);
+      else textsOf(inner, into);
+    }
+  }
+  return into;
+}
+
+/** The text of every block of a posted message, joined by newlines (not the top-level `text`). */
+export function blocksText(message: PostedMessage): string {
+  return textsOf(message.blocks ?? [], []).join('\n');
+}
+
+const CONNECTION_ID_PATTERN = /cvpn-connection-[0-9a-z]+/g;
+
+/** The connection ids a posted digest lists in its blocks. */
+export function listedConnectionIds(message: PostedMessage): string[] {
+  return [...blocksText(message).matchAll(CONNECTION_ID_PATTERN)].map((m) => m[0]);
+}
+
+/** Starts the emulator, the stand-in, a store and the first instance. */
+export async function startDigestHarness(options: DigestHarnessOptions): Promise<DigestHarness> {
+  const clock = createManualClock(options.start);
+  const endpoints = options.endpoints ?? [PROD, DEV];
+  const digests = options.digests ?? [digestConfig()];
+  const first = digests[0];
+  if (first === undefined) throw new Error('startDigestHarness: at least one digest');
+  const storeChoice = options.store ?? { kind: 'sqlite' };
+
+  const emulator = await startEc2Emulator({ now: clock.now });
+  emulator.addEndpoints(endpoints.map((e) => ({ id: e.id, name: e.alias })));
+  const slack = await startSlackStandIn({ botToken: DIGEST_BOT_TOKEN });
+
+  const tempDir = mkdtempSync(join(tmpdir(), 'vpn-conns-digest-'));
+  const sqlitePath = join(tempDir, 'state.db');
+  const schema = `digest_${randomBytes(6).toString('hex')}`;
+  const openDatabase = (): Promise<StateStore> =>
+    storeChoice.kind === 'sqlite'
+      ? openSqliteStore(sqlitePath, { now: clock.now })
+      : openPostgresStore(storeChoice.databaseUrl, { now: clock.now, schema, poolSize: 2 });
+
+  const logger = (lines: string[]): Logger =>
+    createLogger(
+      'debug',
+      (line) => {
+        const parsed: unknown = JSON.parse(line);
+        const msg =
+          typeof parsed === 'object' && parsed !== null && 'msg' in parsed
+            ? String(parsed.msg)
+            : line;
+        lines.push(msg);
+        if (options.echoLogs) process.stderr.write(`${line}\n`);
+      },
+      clock.now,
+    );
+
+  const gateways: { destroy(): void }[] = [];
+  const instances = new Set<DigestInstance>();
+  let instanceCount = 0;
+
+  const startInstance = async (holder?: string): Promise<DigestInstance> => {
+    instanceCount += 1;
+    const name = holder ?? `instance-${instanceCount}`;
+    const logs: string[] = [];
+    const log = logger(logs);
+    const gateway = createAwsGateway({
+      region: 'us-east-1',
+      logger: log,
+      maxAttempts: 2,
+      requestTimeoutMs: 5000,
+      clientConfig: {
+        endpoint: emulator.url,
+        credentials: { accessKeyId: 'AKIDDIGEST', secretAccessKey: 'digest-secret' },
+        retryStrategy: new ConfiguredRetryStrategy(2, () => 0),
+      },
+    });
+    gateways.push(gateway);
+    const catalogue = createEndpointCatalogue({
+      gateway,
+      configured: endpoints,
+      region: 'us-east-1',
+      logger: log,
+    });
+    const store = await openDatabase();
+    const service = createDigestService({
+      digests,
+      store,
+      gateway,
+      catalogue,
+      poster: createSlackDigestPoster({
+        token: DIGEST_BOT_TOKEN,
+        apiUrl: slack.url,
+        logger: log,
+        retries: 0,
+      }),
+      logger: log,
+      now: clock.now,
+      holder: name,
+      leaseMs: HARNESS_LEASE_MS,
+    });
+    let stopped = false;
+    const instance: DigestInstance = {
+      holder: name,
+      store,
+      service,
+      logs,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        instances.delete(instance);
+        await service.release().catch(() => undefined);
+        await store.close();
+      },
+      async crash() {
+        if (stopped) return;
+        stopped = true;
+        instances.delete(instance);
+        await store.close();
+      },
+    };
+    instances.add(instance);
+    return instance;
+  };
+
+  const scheduled: EmulatedConnection[] = [];
+  const release = () => {
+    const at = clock.now().getTime();
+    const due = scheduled.filter((c) => (c.endedAt?.getTime() ?? 0) <= at);
+    if (due.length === 0) return;
+    emulator.addConnections(due);
+    const remaining = scheduled.filter((c) => !due.includes(c));
+    scheduled.length = 0;
+    scheduled.push(...remaining);
+  };
+
+  const harness: DigestHarness = {
+    clock,
+    emulator,
+    slack,
+    endpoints,
+    digests,
+    digest: first,
+    instance: await startInstance(),
+    startInstance,
+    async restart(restartOptions = {}) {
+      const from = restartOptions.from ?? harness.instance;
+      if (restartOptions.crash) await from.crash();
+      else await from.stop();
+      harness.instance = await startInstance(restartOptions.holder ?? from.holder);
+    },
+    scheduleSessions(connections) {
+      scheduled.push(...connections);
+      release();
+    },
+    setClock(date) {
+      clock.set(date);
+      release();
+    },
+    advance(ms) {
+      clock.advance(ms);
+      release();
+    },
+    digestMessages() {
+      return slack.messages.filter((m) => m.channel === first.channel && m.threadTs === undefined);
+    },
+    async close() {
+      for (const instance of [...instances]) await instance.stop();
+      for (const gateway of gateways) gateway.destroy();
+      await slack.close();
+      await emulator.close();
+      rmSync(tempDir, { recursive: true, force: true });
+      if (storeChoice.kind === 'postgres') {
+        const client = new pg.Client({ connectionString: storeChoice.databaseUrl });
+        await client.connect();
+        try {
+          await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+        } finally {
+          await client.end();
+        }
+      }
+    },
+  };
+  return harness;
+}
+
+/** mulberry32: a tiny seedable PRNG returning floats in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const HOUR_MS = 60 * 60_000;
+
+export interface SessionPlanOptions {
+  /** A full hour: the first interval starts here; ticks fall at every following full hour. */
+  readonly start: Date;
+  readonly hours: number;
+  readonly seed: number;
+  /** Random sessions per hour, inclusive bounds; default [8, 16]. */
+  readonly perHour?: readonly [number, number];
+  /** The first connection number; default 1. */
+  readonly firstNumber?: number;
+}
+
+/**
+ * Sessions ending over `hours` hours after `start`: a seeded random number per hour at random
+ * seconds, plus, at each hour boundary B between ticks, one ending at B − 1 s (a second before
+ * the tick), one at B exactly (belongs to the next digest) and one at B + 1 s (after the tick's
+ * instant, before a late tick's own poll). Alternates between PROD and DEV; users repeat.
+ */
+export function planSessions(options: SessionPlanOptions): EmulatedConnection[] {
+  const random = seededRandom(options.seed);
+  const [min, max] = options.perHour ?? [8, 16];
+  const startMs = options.start.getTime();
+  const ends: number[] = [];
+  for (let h = 0; h < options.hours; h++) {
+    const hourStart = startMs + h * HOUR_MS;
+    const count = min + Math.floor(random() * (max - min + 1));
+    for (let i = 0; i < count; i++) ends.push(hourStart + Math.floor(random() * 3600) * 1000);
+    const boundary = hourStart + HOUR_MS;
+    ends.push(boundary - 1000);
+    if (h < options.hours - 1) ends.push(boundary, boundary + 1000);
+  }
+  let n = options.firstNumber ?? 1;
+  return ends.map((ms, i) => {
+    const number = n++;
+    return endedConnection(number, new Date(ms), {
+      endpointId: i % 2 === 0 ? PROD.id : DEV.id,
+      username: `user${Math.floor(random() * 12)}`,
+      establishedAt: new Date(ms - (1 + Math.floor(random() * 7200)) * 1000),
+    });
+  });
+}
+
+/** The tick (a full hour after `start`) whose digest must list a session ending at `endedAt`. */
+export function expectedTick(endedAt: Date, start: Date): Date {
+  const sinceStart = endedAt.getTime() - start.getTime();
+  return new Date(start.getTime() + (Math.floor(sinceStart / HOUR_MS) + 1) * HOUR_MS);
+}
+
+/**
+ * For each connection id, the indexes of the digest messages that list it. A digest's blocks list
+ * each session once, so an index shows up once per digest.
+ */
+export function digestIndexById(messages: readonly PostedMessage[]): Map<string, number[]> {
+  const byId = new Map<string, number[]>();
+  messages.forEach((message, index) => {
+    for (const id of listedConnectionIds(message)) byId.set(id, [...(byId.get(id) ?? []), index]);
+  });
+  return byId;
+}
