@@ -70,7 +70,11 @@ export interface SlackDigestPosterOptions {
   readonly token: string;
   readonly apiUrl?: string | undefined;
   readonly logger: Logger;
-  /** Web API retries for network errors (default 2). */
+  /**
+   * Web API retries for network errors (default 0): a retried post whose first
+   * attempt reached Slack would post the digest twice. A failed post stays
+   * pending and goes out with the next tick instead.
+   */
   readonly retries?: number;
 }
 
@@ -80,7 +84,7 @@ export function createSlackDigestPoster(options: SlackDigestPosterOptions): Dige
     ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
     // Rate limits are handled here, so a digest never waits silently inside the client.
     rejectRateLimitedCalls: true,
-    retryConfig: { retries: options.retries ?? 2, factor: 2, minTimeout: 500, maxTimeout: 5000 },
+    retryConfig: { retries: options.retries ?? 0 },
     logLevel: webApi.LogLevel.ERROR,
   });
   const { logger } = options;

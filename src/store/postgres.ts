@@ -312,21 +312,19 @@ export async function openPostgresStore(
   const schema = options.schema ?? 'public';
   if (schema === '') throw new ConfigError(['Postgres schema: must not be empty']);
   const logger = options.logger;
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
+    throw new ConfigError(['Postgres schema: letters, digits and "_" only']);
+  }
   const connection: ClientConfig = {
     ...postgresConnectionConfig(url),
     connectionTimeoutMillis: 10_000,
     application_name: 'vpn-conns',
+    // Set at connection start-up, so no query can run before it.
+    options: `-c search_path=${schema}`,
   };
   const pool = new pg.Pool({ ...connection, max: options.poolSize ?? 5 });
   // An idle pooled connection that drops is replaced by the pool; without a listener it would crash the process.
   pool.on('error', (error) => logger?.warn(`state store connection lost: ${describeError(error)}`));
-  pool.on('connect', (client) => {
-    // Queued ahead of the caller's first query on this connection. It fails
-    // only if the connection does, and then so does that query, which reports it.
-    client
-      .query("SELECT set_config('search_path', $1, false)", [pg.escapeIdentifier(schema)])
-      .catch(() => undefined);
-  });
   try {
     await migrate(pool, schema, now);
   } catch (error) {
