@@ -1,4 +1,3 @@
-import type { types } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
 import {
   AccessDeniedError,
