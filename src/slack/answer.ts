@@ -22,7 +22,7 @@ import {
   buildUsageErrorMessage,
 } from './blocks/messages.js';
 import type { IdentityResolver } from './identity.js';
-import type { ValueSigner } from './signed-values.js';
+import type { TerminateValue, ValueSigner } from './signed-values.js';
 
 export interface AnswerDeps {
   readonly service: ConnectionService;
@@ -116,28 +116,36 @@ export async function runConnectionsQuery(
   return { title: `${name} on ${where}`, result, statusesNote: statusesNote(query.statuses), name };
 }
 
-/** Terminate buttons for admins: each value signed, carrying the list to refresh afterwards. */
+/**
+ * Terminate buttons for admins: each value signed, carrying the list to refresh afterwards
+ * (dropped when it would not fit in a button). "Terminate all" carries the endpoints the
+ * lookup showed (`scope`; `undefined` = every endpoint), so it acts on nothing more.
+ */
 async function terminateButtons(
   queryText: string,
   page: number,
-  name: string | undefined,
+  who: { readonly name: string; readonly scope: readonly string[] | undefined } | undefined,
   ctx: AnswerContext,
   deps: AnswerDeps,
 ): Promise<TerminateButtons | undefined> {
   const { signer, access } = deps;
   if (!signer || !access || !(await access.isAdmin(ctx.userId))) return undefined;
   const refresh = queryText.length <= 1500 ? { q: queryText, p: page } : {};
-  const all = name === undefined ? null : signer.sign({ k: 'user', n: name, ...refresh });
+  const sign = (value: TerminateValue) =>
+    signer.sign({ ...value, ...refresh }) ?? signer.sign(value);
+  const all =
+    who === undefined
+      ? null
+      : sign({ k: 'user', n: who.name, ...(who.scope ? { e: [...who.scope] } : {}) });
   return {
     valueFor: (c) =>
-      signer.sign({
+      sign({
         k: 'conn',
         e: c.endpointId,
         c: c.connectionId,
         n: displayName(c).slice(0, 128),
-        ...refresh,
       }),
-    ...(all ? { all: { name: name ?? '', value: all } } : {}),
+    ...(all && who ? { all: { name: who.name, value: all } } : {}),
   };
 }
 
@@ -243,7 +251,17 @@ async function answerOrThrow(query: Query, ctx: AnswerContext, deps: AnswerDeps)
       }
       const aliases = new Map(result.endpoints.map((e) => [e.id, e.alias]));
       const queryText = formatQuery(pinnedQuery(query, ctx));
-      const terminate = await terminateButtons(queryText, ctx.page, name, ctx, deps);
+      const who =
+        name === undefined
+          ? undefined
+          : {
+              name,
+              scope:
+                query.kind === 'user' && query.endpoints.kind === 'all'
+                  ? undefined
+                  : result.endpoints.map((e) => e.id),
+            };
+      const terminate = await terminateButtons(queryText, ctx.page, who, ctx, deps);
       return {
         outcome: result.failures.length > 0 ? 'partial' : 'ok',
         isError: false,

@@ -25,6 +25,8 @@ export const terminateValueSchema = z.discriminatedUnion('k', [
   z.object({
     k: z.literal('user'),
     n: z.string().max(128),
+    /** The endpoint ids the lookup showed; absent = every endpoint (`user NAME all`). */
+    e: z.array(z.string().max(64)).optional(),
     q: z.string().max(1500).optional(),
     p: z.number().int().min(0).max(10_000).optional(),
   }),

@@ -11,16 +11,22 @@
  * await bot.stop();
  * ```
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { App } from '@slack/bolt';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import { type AuditTrail, createAuditTrail } from '../../src/audit.js';
 import { createAwsGateway } from '../../src/aws/gateway.js';
-import { loadConfig, type SlackConfig } from '../../src/config.js';
+import { type AccessConfig, loadConfig, type SlackConfig } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import type { AnswerDeps } from '../../src/slack/answer.js';
 import { createApp } from '../../src/slack/app.js';
 import type { IdentityResolver } from '../../src/slack/identity.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
+import type { StateStore } from '../../src/store/types.js';
 import { createEndpointCatalogue, type EndpointCatalogue } from '../../src/vpn/catalogue.js';
 import { aliasFromName, type Endpoint } from '../../src/vpn/endpoint.js';
 import type { VpnGateway } from '../../src/vpn/gateway.js';
@@ -111,6 +117,14 @@ export interface BotHarnessOptions {
   readonly logLevel?: 'debug' | 'info' | 'warn' | 'error';
   /** Also print log lines to stderr (debugging a test). */
   readonly echoLogs?: boolean;
+  /** `VPN_CONNS_ALLOWED` / `VPN_CONNS_ADMINS`; default none (everyone may use, nobody is admin). */
+  readonly access?: AccessConfig;
+  /** Give the app the harness's own gateway to act with: enables the Terminate buttons. */
+  readonly terminate?: boolean;
+  /** Record an audit trail over a SQLite store in a temporary directory (`store`, `audit`). */
+  readonly audit?: boolean;
+  /** How long the app reuses user-group member lists; default the app's own (5 min). */
+  readonly groupCacheMs?: number;
 }
 
 /** What sending a command or a click gave: the HTTP answer (or Socket Mode ack) and its response_url. */
@@ -162,6 +176,12 @@ export interface BotHarness {
   readonly logger: Logger;
   /** Every log line, as JSON text. */
   readonly logs: string[];
+  /** The SQLite store behind the audit trail (`audit: true`), else `null`. */
+  readonly store: StateStore | null;
+  /** The audit trail the app records to (`audit: true`), else `null`. */
+  readonly audit: AuditTrail | null;
+  /** The structured log lines of one event (`logger.event('audit', …)`), parsed, in order. */
+  logEvents(event: string): Record<string, unknown>[];
   /** The endpoints from config (`null` when discovering). */
   readonly endpoints: readonly Endpoint[] | null;
   /** Sends `/vpn-conns <text>` (signed in HTTP mode, as an envelope in Socket Mode). */
@@ -261,6 +281,11 @@ export async function startBotHarness(options: BotHarnessOptions = {}): Promise<
       // Retries without back-off: throttling and network tests take milliseconds.
       retryStrategy: new ConfiguredRetryStrategy(maxAttempts, () => 0),
     },
+    // The emulator also answers STS AssumeRole, for endpoints with a `roleArn`.
+    stsClientConfig: {
+      endpoint: emulator.url,
+      retryStrategy: new ConfiguredRetryStrategy(maxAttempts, () => 0),
+    },
   });
   const catalogue = createEndpointCatalogue({
     gateway,
@@ -291,7 +316,19 @@ export async function startBotHarness(options: BotHarnessOptions = {}): Promise<
       : { ...common, mode: 'http', signingSecret: HARNESS_SIGNING_SECRET, port: 0 };
   let app: App;
   let origin = '';
+  let store: StateStore | null = null;
+  let storeDir: string | null = null;
+  let audit: AuditTrail | null = null;
+  const closeStore = async () => {
+    await store?.close();
+    if (storeDir !== null) rmSync(storeDir, { recursive: true, force: true });
+  };
   try {
+    if (options.audit) {
+      storeDir = mkdtempSync(join(tmpdir(), 'vpn-conns-harness-'));
+      store = await openSqliteStore(join(storeDir, 'state.db'), { now: clock.now });
+      audit = createAuditTrail({ store, logger, now: clock.now });
+    }
     app = createApp(slackConfig, {
       service,
       catalogue,
@@ -301,6 +338,10 @@ export async function startBotHarness(options: BotHarnessOptions = {}): Promise<
       botIds: { botId: 'B0TEST', botUserId: 'UBOT' },
       ...(options.identity ? { identity: options.identity } : {}),
       ...(options.digest ? { digest: options.digest } : {}),
+      ...(options.access ? { access: options.access } : {}),
+      ...(options.terminate ? { gateway } : {}),
+      ...(audit ? { audit } : {}),
+      ...(options.groupCacheMs !== undefined ? { groupCacheMs: options.groupCacheMs } : {}),
     });
     if (mode === 'http') {
       const server = await app.start(0);
@@ -313,6 +354,7 @@ export async function startBotHarness(options: BotHarnessOptions = {}): Promise<
     await slack.close();
     await emulator.close();
     gateway.destroy();
+    await closeStore();
     throw error;
   }
   const url = origin === '' ? '' : `${origin}/slack/events`;
@@ -360,6 +402,13 @@ export async function startBotHarness(options: BotHarnessOptions = {}): Promise<
     clock,
     logger,
     logs,
+    store,
+    audit,
+    logEvents(event) {
+      return logs
+        .map(parseJson)
+        .filter((line): line is Record<string, unknown> => line?.event === event);
+    },
     endpoints,
     command(text, opts = {}) {
       const responseUrl = opts.responseUrl ?? slack.newResponseUrl();
@@ -432,6 +481,7 @@ export async function startBotHarness(options: BotHarnessOptions = {}): Promise<
       await slack.close();
       await emulator.close();
       gateway.destroy();
+      await closeStore();
     },
   };
 }

@@ -25,11 +25,15 @@ export function buildTerminateResultMessage(outcome: TerminateOutcome): SlackMes
   const problems = outcome.failed.map(
     (f) => `:warning: *${escapeMrkdwn(f.alias)}*: ${escapeMrkdwn(truncate(f.message, 400))}`,
   );
+  const count = `${outcome.done.length} ${outcome.done.length === 1 ? 'session' : 'sessions'}`;
+  const nothing = outcome.done.length === 0;
   const headline = outcome.refusedByDryRun
     ? `:no_entry: Nothing was terminated for *${who}*: AWS would refuse (checked with a dry run).`
-    : outcome.done.length === 0
-      ? `:information_source: *${who}* had no active session to terminate.`
-      : `:scissors: Terminated ${outcome.done.length} ${outcome.done.length === 1 ? 'session' : 'sessions'} of *${who}*.`;
+    : nothing && outcome.failed.length > 0
+      ? `:warning: Nothing was terminated for *${who}*.`
+      : nothing
+        ? `:information_source: *${who}* had no active session to terminate.`
+        : `:scissors: Terminated ${count} of *${who}*.`;
   const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: headline } }];
   if (lines.length > 0)
     blocks.push({
@@ -44,7 +48,11 @@ export function buildTerminateResultMessage(outcome: TerminateOutcome): SlackMes
   }
   const text = outcome.refusedByDryRun
     ? `Nothing was terminated for ${outcome.who}: AWS would refuse.`
-    : `Terminated ${outcome.done.length} sessions of ${outcome.who}.`;
+    : nothing && outcome.failed.length > 0
+      ? `Nothing was terminated for ${outcome.who}.`
+      : nothing
+        ? `${outcome.who} had no active session to terminate.`
+        : `Terminated ${count} of ${outcome.who}.`;
   const guarded = guardMessage({ text: escapeMrkdwn(text), blocks });
   return { text: guarded.text, blocks: guarded.blocks };
 }

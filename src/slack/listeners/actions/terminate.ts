@@ -11,7 +11,7 @@ import type { Endpoint } from '../../../vpn/endpoint.js';
 import type { TerminateTarget, VpnGateway } from '../../../vpn/gateway.js';
 import { filtersByUsername } from '../../../vpn/lookup.js';
 import { parseCommand } from '../../../vpn/query.js';
-import { ADMIN_ONLY_MESSAGE } from '../../access.js';
+import { ACCESS_DENIED_MESSAGE, ADMIN_ONLY_MESSAGE } from '../../access.js';
 import { type AnswerDeps, answerQuery, errorMessage, outcomeOf } from '../../answer.js';
 import { ACTION_TERMINATE } from '../../blocks/ids.js';
 import { buildUsageErrorMessage } from '../../blocks/messages.js';
@@ -48,7 +48,8 @@ async function planFor(
   deps.service.invalidate();
   const result = await deps.service.lookupUser({
     name: value.n,
-    endpoints: { kind: 'all' },
+    // Only where the lookup looked: the confirm dialog said "on every endpoint shown".
+    endpoints: value.e ? { kind: 'named', names: value.e } : { kind: 'all' },
     statuses: ['active'],
   });
   const failure = result.failures[0];
@@ -91,7 +92,7 @@ export function createTerminateAction(deps: TerminateDeps) {
     };
 
     if (!(await mayUse(deps, actor))) {
-      await reply({ text: ':no_entry: You are not allowed to use /vpn-conns here.' });
+      await reply({ text: ACCESS_DENIED_MESSAGE });
       return;
     }
     if (!deps.signer || !deps.access || !(await deps.access.isAdmin(actor.userId))) {
