@@ -1,5 +1,5 @@
 /**
- * `vpn-conns list <endpoint> --json` (the built CLI, dist/cli.js) against
+ * `vpn-conns list <endpoint> --json` (the built CLI, dist/bin/vpn-conns.js) against
  * `aws ec2 describe-client-vpn-connections` over the same emulated fleets of 1k, 10k and 100k
  * connections: wall time (median of 5) and peak RSS (GNU time `%M`; max and median of the 5).
  * The emulator runs in its own process; both commands write to /dev/null while measured.
@@ -33,6 +33,8 @@ const RUNS = 5;
 const NOW = '2026-11-27T12:00:00Z';
 const REGION = 'us-east-1';
 const AWS_CLI = '/usr/bin/aws';
+/** What `npm run build` installs as the `vpn-conns` bin (package.json). */
+const VPN_CONNS_BIN = 'dist/bin/vpn-conns.js';
 const RUN_TIMEOUT_MS = 180_000;
 const PAGE = 1000;
 
@@ -65,9 +67,10 @@ function vpnConnsCommand(url: string, endpointId: string): Command {
     AWS_ENDPOINT_URL_EC2: url,
     VPN_ENDPOINTS: `bench=${endpointId}`,
   };
+  // The installed command as a user runs it (`npx vpn-conns`): the bundle, through its shebang.
   return {
-    command: process.execPath,
-    args: ['dist/cli.js', 'list', 'bench', '--json'],
+    command: VPN_CONNS_BIN,
+    args: ['list', 'bench', '--json'],
     shownEnv: env,
     env: { ...baseEnv(), ...env },
   };
@@ -253,7 +256,7 @@ const esm = (code: string) => ['--input-type=module', '-e', code];
  * `vpn-conns help` (which loads everything but the SDK).
  */
 async function measureStartup(): Promise<StartupResult[]> {
-  const cases = [
+  const cases: { label: string; args: string[]; command?: string }[] = [
     { label: 'node -e 0 (bare node)', args: ['-e', '0'] },
     { label: "import('zod')", args: esm("await import('zod')") },
     { label: "import('date-fns') (whole index)", args: esm("await import('date-fns')") },
@@ -267,11 +270,16 @@ async function measureStartup(): Promise<StartupResult[]> {
         "import { createRequire } from 'node:module'; createRequire(import.meta.url)('@aws-sdk/client-ec2')",
       ),
     },
-    { label: 'vpn-conns help', args: ['dist/cli.js', 'help'] },
+    { label: 'vpn-conns help', command: VPN_CONNS_BIN, args: ['help'] },
   ];
   const out: StartupResult[] = [];
   for (const c of cases) {
-    const cmd: Command = { command: process.execPath, args: c.args, shownEnv: {}, env: baseEnv() };
+    const cmd: Command = {
+      command: c.command ?? process.execPath,
+      args: c.args,
+      shownEnv: {},
+      env: baseEnv(),
+    };
     const warm = await run(cmd, null);
     assertSucceeded(warm, c.label);
     const runs: TimedRun[] = [];
@@ -282,7 +290,7 @@ async function measureStartup(): Promise<StartupResult[]> {
     }
     out.push({
       label: c.label,
-      command: describeCommand('node', c.args),
+      command: describeCommand(c.command ?? 'node', c.args),
       samples: summarize(runs),
     });
   }
@@ -408,7 +416,7 @@ export async function runCliVsAwsCli(): Promise<BenchOutcome> {
       describeCalls: 'one extra untimed listing per tool against an in-process emulator',
     },
     commands: {
-      vpnConns: describeCommand('node', sample.args, sample.shownEnv),
+      vpnConns: describeCommand(VPN_CONNS_BIN, sample.args, sample.shownEnv),
       awsCli: describeCommand(AWS_CLI, awsSample.args, awsSample.shownEnv),
     },
     sizes,

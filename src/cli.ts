@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * `vpn-conns`: the terminal command. All logic lives in `cli/run.ts`; this
  * file only connects it to the process.

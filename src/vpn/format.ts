@@ -2,7 +2,7 @@
  * Small, pure formatters shared by the CLI table, the Slack blocks and the
  * digest: they never print `NaN`, `undefined` or `Invalid Date`.
  */
-import { intervalToDuration } from 'date-fns';
+import { intervalToDuration } from 'date-fns/intervalToDuration';
 
 export const MISSING = '–';
 
