@@ -3,6 +3,7 @@
  * slash command and the paging buttons, so a click re-runs exactly what the
  * command ran. Every failure becomes a message; nothing here throws.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { AuditTrail } from '../audit.js';
 import { AwsError, UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -38,6 +39,9 @@ export interface AnswerDeps {
   /** Signs Terminate button values; absent = no Terminate buttons. */
   readonly signer?: ValueSigner;
 }
+
+/** Messages built from one (briefly cached) result, by query text, page and viewer kind. */
+const builtMessages = new WeakMap<ConnectionsResult, Map<string, SlackMessage>>();
 
 export interface AnswerContext {
   /** The signed Slack user ID of the person asking. */
@@ -262,27 +266,40 @@ async function answerOrThrow(query: Query, ctx: AnswerContext, deps: AnswerDeps)
                   : result.endpoints.map((e) => e.id),
             };
       const terminate = await terminateButtons(queryText, ctx.page, who, ctx, deps);
+      // Identical commands in a burst share one result object: build its message once.
+      const memoKey = `${queryText}\n${ctx.page}\n${terminate ? 'admin' : 'viewer'}`;
+      let memo = builtMessages.get(result);
+      const cached = memo?.get(memoKey);
+      if (cached) return { outcome: 'ok', isError: false, endpoints, requestIds, message: cached };
+      // Let pending acks go out before the CPU work of sorting and building.
+      await yieldToEventLoop();
+      const message = buildConnectionsMessage({
+        title,
+        connections: result.connections,
+        page: ctx.page,
+        queryText,
+        failures: result.failures.map((f) => ({
+          endpointAlias: f.endpoint.alias,
+          message: f.error instanceof AwsError ? f.error.message : 'unexpected error (logged)',
+        })),
+        aliasOf: (id) => aliases.get(id) ?? id,
+        fetchedAt: result.fetchedAt,
+        now: deps.now(),
+        statusesNote,
+        ...(result.matchedField ? { matchedField: result.matchedField } : {}),
+        ...(terminate ? { terminate } : {}),
+      });
+      if (result.failures.length === 0) {
+        memo ??= new Map();
+        memo.set(memoKey, message);
+        builtMessages.set(result, memo);
+      }
       return {
         outcome: result.failures.length > 0 ? 'partial' : 'ok',
         isError: false,
         endpoints,
         requestIds,
-        message: buildConnectionsMessage({
-          title,
-          connections: result.connections,
-          page: ctx.page,
-          queryText,
-          failures: result.failures.map((f) => ({
-            endpointAlias: f.endpoint.alias,
-            message: f.error instanceof AwsError ? f.error.message : 'unexpected error (logged)',
-          })),
-          aliasOf: (id) => aliases.get(id) ?? id,
-          fetchedAt: result.fetchedAt,
-          now: deps.now(),
-          statusesNote,
-          ...(result.matchedField ? { matchedField: result.matchedField } : {}),
-          ...(terminate ? { terminate } : {}),
-        }),
+        message,
       };
     }
   }

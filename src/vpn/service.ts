@@ -54,18 +54,64 @@ export interface ConnectionServiceOptions {
   readonly now?: () => Date;
 }
 
-interface CacheEntry {
-  readonly at: number;
-  readonly value: Promise<Connection[]>;
-  /** False while the read is in flight: it is then shared whatever its age. */
-  settled: boolean;
+/**
+ * A promise cache: a load in flight is shared however long it takes; a
+ * settled one is reused within `ttl`; a failed one (or one `keep` refuses)
+ * is never reused.
+ */
+function createSharedCache<V>(
+  ttl: number,
+  now: () => Date,
+  keep: (value: V) => boolean = () => true,
+) {
+  const entries = new Map<string, { at: number; value: Promise<V>; settled: boolean }>();
+  return {
+    get(key: string, load: () => Promise<V>): Promise<V> {
+      const at = now().getTime();
+      const hit = entries.get(key);
+      if (hit && (!hit.settled || at - hit.at < ttl)) return hit.value;
+      const entry = { at, value: load(), settled: false };
+      entries.set(key, entry);
+      entry.value.then(
+        (value) => {
+          entry.settled = true;
+          if (!keep(value) && entries.get(key) === entry) entries.delete(key);
+        },
+        () => {
+          entry.settled = true;
+          if (entries.get(key) === entry) entries.delete(key);
+        },
+      );
+      // Keep the map small: drop expired entries now and then.
+      if (entries.size > 256) {
+        for (const [k, e] of entries) if (e.settled && at - e.at >= ttl) entries.delete(k);
+      }
+      return entry.value;
+    },
+    /** Drops entries whose key mentions `part` (all when absent). */
+    drop(part?: string) {
+      for (const key of [...entries.keys()]) {
+        if (part === undefined || key.includes(part)) entries.delete(key);
+      }
+    },
+  };
+}
+
+interface EndpointRead {
+  readonly fetchedAt: Date;
+  readonly connections: readonly Connection[];
 }
 
 /** Builds the service the Slack listeners and the digest use to read connections. */
 export function createConnectionService(options: ConnectionServiceOptions): ConnectionService {
   const now = options.now ?? (() => new Date());
   const ttl = options.cacheTtlMs ?? 10_000;
-  const cache = new Map<string, CacheEntry>();
+  // Reads of one endpoint, and whole answers: a burst of identical commands
+  // costs one fetch and one filtering, and the same result object, so the
+  // Slack side can build its message once.
+  const reads = createSharedCache<EndpointRead>(ttl, now);
+  // A result with a failed endpoint is shared while in flight, then dropped: the next command retries.
+  const results = createSharedCache<ConnectionsResult>(ttl, now, (r) => r.failures.length === 0);
 
   const keyOf = (endpoint: Endpoint, filters: ConnectionFilters) =>
     JSON.stringify([
@@ -76,47 +122,32 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
     ]);
 
   /** Every connection of one endpoint under the server-side filters, shared and briefly cached. */
-  const read = (endpoint: Endpoint, filters: ConnectionFilters): Promise<Connection[]> => {
-    const key = keyOf(endpoint, filters);
-    const at = now().getTime();
-    const hit = cache.get(key);
-    // A read in flight is shared however long it takes; a finished one only within the TTL.
-    if (hit && (!hit.settled || at - hit.at < ttl)) return hit.value;
-    const value = (async () => {
-      const all: Connection[] = [];
+  const read = (endpoint: Endpoint, filters: ConnectionFilters): Promise<EndpointRead> =>
+    reads.get(keyOf(endpoint, filters), async () => {
+      const fetchedAt = now();
+      const connections: Connection[] = [];
       for await (const page of options.gateway.listConnections(endpoint, filters)) {
-        for (const c of page) all.push(c);
+        for (const c of page) connections.push(c);
       }
-      return all;
-    })();
-    const entry: CacheEntry = { at, value, settled: false };
-    cache.set(key, entry);
-    value.then(
-      () => {
-        entry.settled = true;
-      },
-      () => {
-        entry.settled = true;
-        // Failures are never reused: the next command asks AWS again.
-        if (cache.get(key) === entry) cache.delete(key);
-      },
-    );
-    // Keep the map small: drop expired entries now and then.
-    if (cache.size > 256) {
-      for (const [k, e] of cache) if (e.settled && at - e.at >= ttl) cache.delete(k);
-    }
-    return value;
-  };
+      return { fetchedAt, connections };
+    });
 
-  const run = async (endpoints: readonly Endpoint[], query: FetchQuery) => {
-    const fetchedAt = now();
+  const run = async (
+    endpoints: readonly Endpoint[],
+    query: FetchQuery,
+  ): Promise<ConnectionsResult> => {
+    let fetchedAt = now();
     const settled = await settleBounded(endpoints, options.concurrency ?? 4, async (endpoint) => {
       const filters = query.filtersFor?.(endpoint) ?? {
         ...(query.connectionIds?.length ? { connectionIds: query.connectionIds } : {}),
         ...(query.usernames?.length ? { usernames: query.usernames } : {}),
       };
-      const all = await read(endpoint, filters);
-      return all.filter((c) => hasStatus(c, query.statuses) && (query.match?.(c) ?? true));
+      const endpointRead = await read(endpoint, filters);
+      // A cached read says when it was fetched: the answer shows the oldest.
+      if (endpointRead.fetchedAt < fetchedAt) fetchedAt = endpointRead.fetchedAt;
+      return endpointRead.connections.filter(
+        (c) => hasStatus(c, query.statuses) && (query.match?.(c) ?? true),
+      );
     });
     const connections: Connection[] = [];
     const failures: EndpointFailure[] = [];
@@ -139,11 +170,20 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
         await options.catalogue.list(),
         options.region,
       );
-      return run(endpoints, {
-        ...(request.usernames ? { usernames: request.usernames } : {}),
-        ...(request.connectionIds ? { connectionIds: request.connectionIds } : {}),
-        statuses: request.statuses,
-      });
+      const key = JSON.stringify([
+        'list',
+        endpoints.map((e) => e.id),
+        request.usernames ?? [],
+        request.connectionIds ?? [],
+        request.statuses,
+      ]);
+      return results.get(key, () =>
+        run(endpoints, {
+          ...(request.usernames ? { usernames: request.usernames } : {}),
+          ...(request.connectionIds ? { connectionIds: request.connectionIds } : {}),
+          statuses: request.statuses,
+        }),
+      );
     },
     async lookupUser(request) {
       const endpoints = resolveEndpoints(
@@ -151,13 +191,21 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
         await options.catalogue.described(),
         options.region,
       );
-      const result = await run(endpoints, userLookupQuery(request.name, request.statuses));
-      return { ...result, matchedField: (c: Connection) => matchUser(c, request.name) };
+      const key = JSON.stringify([
+        'user',
+        endpoints.map((e) => e.id),
+        request.name,
+        request.statuses,
+      ]);
+      return results.get(key, async () => {
+        const result = await run(endpoints, userLookupQuery(request.name, request.statuses));
+        return { ...result, matchedField: (c: Connection) => matchUser(c, request.name) };
+      });
     },
     invalidate(endpointId) {
-      for (const key of [...cache.keys()]) {
-        if (endpointId === undefined || key.includes(`"${endpointId}"`)) cache.delete(key);
-      }
+      const part = endpointId === undefined ? undefined : `"${endpointId}"`;
+      reads.drop(part);
+      results.drop(part);
     },
   };
 }
