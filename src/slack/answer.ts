@@ -268,11 +268,12 @@ async function answerOrThrow(query: Query, ctx: AnswerContext, deps: AnswerDeps)
       const terminate = await terminateButtons(queryText, ctx.page, who, ctx, deps);
       // Identical commands in a burst share one result object: build its message once.
       const memoKey = `${queryText}\n${ctx.page}\n${terminate ? 'admin' : 'viewer'}`;
+      // Let pending acks go out before the CPU work of sorting and building;
+      // by then the first of a burst may have built the message for all.
+      await yieldToEventLoop();
       let memo = builtMessages.get(result);
       const cached = memo?.get(memoKey);
       if (cached) return { outcome: 'ok', isError: false, endpoints, requestIds, message: cached };
-      // Let pending acks go out before the CPU work of sorting and building.
-      await yieldToEventLoop();
       const message = buildConnectionsMessage({
         title,
         connections: result.connections,
