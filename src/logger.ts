@@ -12,7 +12,7 @@ export interface Logger {
   setLevel(level: string): void;
   getLevel(): string;
   setName(name: string): void;
-  /** One structured line at info level: `{time, level, name, event, ...fields}` (audit trail). */
+  /** One structured line, at any log level: `{time, level: 'info', name, event, ...fields}` (audit trail). */
   event(event: string, fields: Record<string, unknown>): void;
 }
 
@@ -72,8 +72,8 @@ export function createLogger(
     setName: (next) => {
       name = next;
     },
+    // Events (the audit trail) are written whatever the level: they are records, not chatter.
     event: (event, fields) => {
-      if (ORDER.info < ORDER[current]) return;
       const line = JSON.stringify({
         time: now().toISOString(),
         level: 'info',

@@ -348,6 +348,29 @@ export function createAwsGateway(options: AwsGatewayOptions): VpnGateway & { des
       ...(roleArn ? { credentials: assumeRole(roleArn, sessionName, region) } : {}),
     });
 
+  /**
+   * A client acting for one person through a role, kept for their next
+   * clicks (one AssumeRole, not one per terminate); the least recently used
+   * beyond a few dozen are closed.
+   */
+  const actorClients = new Map<string, EC2Client>();
+  const actorClientFor = (region: string, roleArn: string, sessionName: string): EC2Client => {
+    const key = `${region}|${roleArn}|${sessionName}`;
+    let client = actorClients.get(key);
+    if (client) {
+      actorClients.delete(key);
+    } else {
+      client = newClient(region, roleArn, sessionName);
+      if (actorClients.size >= 32) {
+        const [oldestKey, oldest] = actorClients.entries().next().value ?? [];
+        if (oldestKey !== undefined) actorClients.delete(oldestKey);
+        oldest?.destroy();
+      }
+    }
+    actorClients.set(key, client);
+    return client;
+  };
+
   /** The reading client of a region (and role): created once, reused. */
   const clientFor = (endpoint: Pick<Endpoint, 'region' | 'roleArn'> | string): EC2Client => {
     const region = typeof endpoint === 'string' ? endpoint : endpoint.region;
@@ -450,12 +473,16 @@ export function createAwsGateway(options: AwsGatewayOptions): VpnGateway & { des
       ...(terminateOptions.dryRun ? { DryRun: true } : {}),
     });
     // With a role, the session name carries the person who acted, for CloudTrail.
-    const actorClient =
+    const client =
       endpoint.roleArn && terminateOptions.actor
-        ? newClient(endpoint.region, endpoint.roleArn, actorSessionName(terminateOptions.actor))
-        : undefined;
+        ? actorClientFor(
+            endpoint.region,
+            endpoint.roleArn,
+            actorSessionName(terminateOptions.actor),
+          )
+        : clientFor(endpoint);
     try {
-      const out = await (actorClient ?? clientFor(endpoint)).send(command);
+      const out = await client.send(command);
       return {
         endpointId: out.ClientVpnEndpointId ?? endpoint.id,
         username: out.Username ?? null,
@@ -477,8 +504,6 @@ export function createAwsGateway(options: AwsGatewayOptions): VpnGateway & { des
         };
       }
       throw fail(error, 'TerminateClientVpnConnections', endpoint, endpoint.region);
-    } finally {
-      actorClient?.destroy();
     }
   }
 
@@ -487,7 +512,8 @@ export function createAwsGateway(options: AwsGatewayOptions): VpnGateway & { des
     listEndpoints,
     terminate,
     destroy: () => {
-      for (const client of clients.values()) client.destroy();
+      for (const client of [...clients.values(), ...actorClients.values()]) client.destroy();
+      actorClients.clear();
       for (const sts of stsClients.values()) sts.destroy();
       clients.clear();
       stsClients.clear();

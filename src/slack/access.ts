@@ -43,7 +43,9 @@ export function createAccessChecker(options: AccessCheckerOptions): AccessChecke
   const ttl = options.ttlMs ?? 5 * 60_000;
   const now = options.now ?? Date.now;
   const members = new Map<string, { at: number; users: Promise<ReadonlySet<string>> }>();
-  let groupsUnavailable = false;
+  // Until when user groups are known to be unavailable (plan without them): retried after the TTL.
+  let groupsUnavailableUntil = 0;
+  let warned = false;
 
   const fetchMembers = async (group: string): Promise<ReadonlySet<string>> => {
     try {
@@ -52,12 +54,13 @@ export function createAccessChecker(options: AccessCheckerOptions): AccessChecke
     } catch (error) {
       const code = (error as { data?: { error?: string } }).data?.error;
       if (code !== undefined && GROUPS_UNAVAILABLE.has(code)) {
-        if (!groupsUnavailable) {
+        if (!warned) {
           logger.warn(
             `access: Slack refused usergroups.users.list (${code}); user-group IDs in VPN_CONNS_ALLOWED/VPN_CONNS_ADMINS are ignored, only user and channel IDs count`,
           );
+          warned = true;
         }
-        groupsUnavailable = true;
+        groupsUnavailableUntil = now() + ttl;
         return new Set();
       }
       // Fail closed, and do not remember the failure: the next check asks again.
@@ -66,7 +69,7 @@ export function createAccessChecker(options: AccessCheckerOptions): AccessChecke
   };
 
   const inGroup = async (group: string, userId: string): Promise<boolean> => {
-    if (groupsUnavailable) return false;
+    if (now() < groupsUnavailableUntil) return false;
     const hit = members.get(group);
     if (hit && now() - hit.at < ttl) return (await hit.users).has(userId);
     const users = fetchMembers(group);

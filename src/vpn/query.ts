@@ -138,7 +138,7 @@ export function tokenize(text: string): string[] {
 }
 
 /** Slack escapes `&`, `<` and `>` in command text; turn them back into what the person typed. */
-function unescapeSlack(word: string): string {
+export function unescapeSlack(word: string): string {
   return word.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
 }
 

@@ -381,6 +381,25 @@ describe('endpoints in other accounts (roleArn)', () => {
     g.destroy();
   });
 
+  it('assumes the role once per person, not once per terminate', async () => {
+    emulator.addEndpoints([{ id: prod.id }]);
+    emulator.addConnections([conn(1), conn(2), conn(3)]);
+    const g = gateway();
+    await g.terminate(
+      remote,
+      { connectionId: connectionId(1) },
+      { actor: 'U0ALICE', dryRun: true },
+    );
+    await g.terminate(remote, { connectionId: connectionId(1) }, { actor: 'U0ALICE' });
+    await g.terminate(remote, { connectionId: connectionId(2) }, { actor: 'U0ALICE' });
+    await g.terminate(remote, { connectionId: connectionId(3) }, { actor: 'U0BOB' });
+    const sessions = emulator.requests
+      .filter((r) => r.action === 'AssumeRole')
+      .map((r) => r.params.RoleSessionName);
+    expect(sessions).toEqual(['vpn-conns-U0ALICE', 'vpn-conns-U0BOB']);
+    g.destroy();
+  });
+
   it("uses the bot's own credentials for endpoints without a role", async () => {
     emulator.addEndpoints([{ id: prod.id }]);
     const g = gateway();

@@ -311,3 +311,29 @@ describe('a workspace without user groups (plan_upgrade_required)', () => {
     expect(groupCalls(bot)).toBe(1);
   });
 });
+
+describe('a slow user-group lookup', () => {
+  let bot: BotHarness;
+  beforeAll(async () => {
+    bot = await startBotHarness({ fleet: fleet(), access: ACCESS, audit: true });
+    bot.slack.userGroups.set(GROUP, [GROUP_MEMBER]);
+  });
+  afterAll(() => bot.stop());
+
+  it('never delays the ack: Slack sees "checking" within the budget, the answer follows', async () => {
+    // Every Slack call, usergroups.users.list included, now takes 2 s.
+    bot.slack.faults.latency(2000);
+    try {
+      const sent = await bot.command('prod', { userId: GROUP_MEMBER });
+      expect(sent.status).toBe(200);
+      expect(sent.elapsedMs).toBeLessThan(2000);
+      expect(sent.json()).toMatchObject({
+        response_type: 'ephemeral',
+        text: expect.stringContaining('Checking your access'),
+      });
+      expectList(await answerTo(bot, sent));
+    } finally {
+      bot.slack.faults.latency(0);
+    }
+  });
+});
