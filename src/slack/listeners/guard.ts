@@ -17,6 +17,24 @@ export interface Actor {
 
 export { ACCESS_DENIED_MESSAGE };
 
+/** The fields of a button click every action listener audits. */
+interface ClickBody {
+  readonly team?: { readonly id: string } | null;
+  readonly user: { readonly id: string };
+  readonly channel?: { readonly id: string };
+}
+
+/** The actor of a button click: who (signed IDs only), where, and the raw value, cut to size. */
+export function clickActor(body: ClickBody, action: string, value: unknown): Actor {
+  return {
+    teamId: body.team?.id ?? null,
+    userId: body.user.id,
+    channelId: body.channel?.id ?? null,
+    action,
+    detail: typeof value === 'string' ? value.slice(0, 500) : '',
+  };
+}
+
 /** Records one audit entry; never throws. */
 export async function audit(
   deps: Pick<AnswerDeps, 'audit'>,

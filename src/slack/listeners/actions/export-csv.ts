@@ -9,7 +9,7 @@ import { toCsv } from '../../../vpn/records.js';
 import { sortConnections } from '../../../vpn/summary.js';
 import { type AnswerDeps, errorMessage, outcomeOf, runConnectionsQuery } from '../../answer.js';
 import { escapeMrkdwn } from '../../blocks/mrkdwn.js';
-import { ACCESS_DENIED_MESSAGE, type Actor, audit, mayUse } from '../guard.js';
+import { ACCESS_DENIED_MESSAGE, audit, clickActor, mayUse } from '../guard.js';
 import { readButton } from './paging.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
@@ -30,13 +30,7 @@ export function csvFilename(title: string, at: Date): string {
 export function createExportCsvAction(deps: AnswerDeps) {
   return async ({ ack, action, body, client, respond, logger }: ButtonArgs) => {
     await ack();
-    const actor: Actor = {
-      teamId: body.team?.id ?? null,
-      userId: body.user.id,
-      channelId: body.channel?.id ?? null,
-      action: 'export-csv',
-      detail: typeof action.value === 'string' ? action.value.slice(0, 500) : '',
-    };
+    const actor = clickActor(body, 'export-csv', action.value);
     if (!(await mayUse(deps, actor))) {
       await respond({
         response_type: 'ephemeral',

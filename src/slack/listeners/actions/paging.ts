@@ -9,7 +9,7 @@ import { parseCommand } from '../../../vpn/query.js';
 import { type AnswerDeps, answerQuery } from '../../answer.js';
 import { decodeButtonValue } from '../../blocks/ids.js';
 import { buildUsageErrorMessage } from '../../blocks/messages.js';
-import { ACCESS_DENIED_MESSAGE, type Actor, audit, mayUse } from '../guard.js';
+import { ACCESS_DENIED_MESSAGE, audit, clickActor, mayUse } from '../guard.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
 
@@ -27,13 +27,7 @@ export function readButton(value: unknown) {
 export function createPagingAction(deps: AnswerDeps) {
   return async ({ ack, action, body, respond, logger }: ButtonArgs) => {
     await ack();
-    const actor: Actor = {
-      teamId: body.team?.id ?? null,
-      userId: body.user.id,
-      channelId: body.channel?.id ?? null,
-      action: 'page',
-      detail: typeof action.value === 'string' ? action.value.slice(0, 500) : '',
-    };
+    const actor = clickActor(body, 'page', action.value);
     try {
       if (!(await mayUse(deps, actor))) {
         await respond({

@@ -17,7 +17,7 @@ import { ACTION_TERMINATE } from '../../blocks/ids.js';
 import { buildUsageErrorMessage } from '../../blocks/messages.js';
 import { buildTerminateResultMessage, type TerminateOutcome } from '../../blocks/terminate.js';
 import type { TerminateValue } from '../../signed-values.js';
-import { type Actor, audit, mayUse } from '../guard.js';
+import { type Actor, audit, clickActor, mayUse } from '../guard.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
 
@@ -76,13 +76,12 @@ async function planFor(
 export function createTerminateAction(deps: TerminateDeps) {
   return async ({ ack, action, body, respond, logger }: ButtonArgs) => {
     await ack();
-    const actor: Actor = {
-      teamId: body.team?.id ?? null,
-      userId: body.user.id,
-      channelId: body.channel?.id ?? null,
-      action: action.action_id === ACTION_TERMINATE ? 'terminate' : 'terminate-user',
-      detail: '',
-    };
+    // The detail is set once the value is verified: a forged value is not worth recording whole.
+    const actor = clickActor(
+      body,
+      action.action_id === ACTION_TERMINATE ? 'terminate' : 'terminate-user',
+      '',
+    );
     const reply = async (message: Parameters<typeof respond>[0] & object) => {
       try {
         await respond({ response_type: 'ephemeral', replace_original: false, ...message });
