@@ -40,6 +40,11 @@ export function formatInZone(date: Date, timeZone: string): string {
   return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}`;
 }
 
+/** `1 session`, `2,345 sessions`. */
+function counted(n: number, noun: string): string {
+  return `${formatCount(n)} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 function who(session: EndedSession): string {
   return session.username ?? session.commonName ?? '(unknown user)';
 }
@@ -131,8 +136,7 @@ export function buildDigestMessage(view: DigestView): DigestMessage {
   const totals =
     sessions.length === 0
       ? 'No VPN sessions ended in this interval.'
-      : `*${formatCount(sessions.length)} ${sessions.length === 1 ? 'session' : 'sessions'}* · ` +
-        `${formatCount(users.length)} ${users.length === 1 ? 'user' : 'users'} · ` +
+      : `*${counted(sessions.length, 'session')}* · ${counted(users.length, 'user')} · ` +
         `${formatMilliseconds(totalMs)} connected · ↓ ${formatBytes(ingress)} ↑ ${formatBytes(egress)}`;
 
   const blocks: KnownBlock[] = [
@@ -155,7 +159,7 @@ export function buildDigestMessage(view: DigestView): DigestMessage {
   if (flagged > 0) {
     blocks.push(
       section(
-        `:warning: *${formatCount(flagged)} ${flagged === 1 ? 'session' : 'sessions'} failed to terminate* ` +
+        `:warning: *${counted(flagged, 'session')} failed to terminate* ` +
           '(AWS status `failed-to-terminate`): check them in the console.',
       ),
     );
@@ -166,7 +170,7 @@ export function buildDigestMessage(view: DigestView): DigestMessage {
       .slice(0, MAX_LISTED_USERS)
       .map(
         (u) =>
-          `• ${literal(truncate(u.name, 64))} — ${formatCount(u.sessions)} ${u.sessions === 1 ? 'session' : 'sessions'}, ` +
+          `• ${literal(truncate(u.name, 64))} — ${counted(u.sessions, 'session')}, ` +
           `${formatMilliseconds(u.connectedMs)}, ↓ ${formatBytes(u.ingress)} ↑ ${formatBytes(u.egress)}`,
       );
     if (users.length > MAX_LISTED_USERS)
@@ -201,7 +205,7 @@ export function buildDigestMessage(view: DigestView): DigestMessage {
   const text =
     sessions.length === 0
       ? `${title}: none.`
-      : `${title}: ${formatCount(sessions.length)} sessions, ${formatCount(users.length)} users` +
+      : `${title}: ${counted(sessions.length, 'session')}, ${counted(users.length, 'user')}` +
         (flagged > 0 ? `, ${formatCount(flagged)} failed to terminate` : '') +
         (view.gaps.length > 0 ? ', possible gap in coverage' : '');
   const guarded = guardMessage({ text: escapeMrkdwn(text), blocks });
