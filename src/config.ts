@@ -255,7 +255,7 @@ const secret = (variable: string, prefix: string | null) =>
       if (prefix !== null && !value.startsWith(prefix)) {
         ctx.addIssue({
           code: 'custom',
-          message: `does not look right: a ${variable} starts with "${prefix}"`,
+          message: `does not look right: ${variable} starts with "${prefix}"`,
         });
       } else if (/\s/.test(value) || value.length < 8) {
         ctx.addIssue({
@@ -310,9 +310,9 @@ function parseUserMap(value: string, ctx: z.RefinementCtx): Map<string, string> 
 }
 
 const envSchema = z.object({
-  SLACK_BOT_TOKEN: secret('bot token', 'xoxb-'),
-  SLACK_SIGNING_SECRET: secret('signing secret', null),
-  SLACK_APP_TOKEN: secret('app-level token', 'xapp-'),
+  SLACK_BOT_TOKEN: secret('a bot token', 'xoxb-'),
+  SLACK_SIGNING_SECRET: secret('a signing secret', null),
+  SLACK_APP_TOKEN: secret('an app-level token', 'xapp-'),
   SLACK_API_URL: z
     .url({ error: 'is not a URL such as https://slack.com/api/' })
     .optional()

@@ -273,4 +273,52 @@ describe('loadConfig', () => {
       'f.yml:4: endpoints[0].roleArn: is not an IAM role ARN such as arn:aws:iam::123456789012:role/vpn-conns',
     ]);
   });
+
+  it('chooses the Slack mode from the tokens it is given', () => {
+    const base = { AWS_REGION: 'eu-west-1', SLACK_BOT_TOKEN: 'xoxb-1234-abcd' };
+    expect(loadConfig({ ...base, SLACK_SIGNING_SECRET: 'abcdef0123456789' }).slack).toMatchObject({
+      mode: 'http',
+      port: 3000,
+    });
+    expect(
+      loadConfig({ ...base, SLACK_APP_TOKEN: 'xapp-1-abcdef', PORT: '8080' }).slack,
+    ).toMatchObject({
+      mode: 'socket',
+      appToken: 'xapp-1-abcdef',
+    });
+    expect(loadConfig({ ...base, VPN_CONNS_ROLE: 'worker' }).slack).toMatchObject({ mode: 'none' });
+    expect(() => loadConfig(base)).toThrow(/SLACK_SIGNING_SECRET: is required for HTTP mode/);
+  });
+
+  it('names a malformed token without ever printing it', () => {
+    const lines = problems({
+      AWS_REGION: 'eu-west-1',
+      SLACK_BOT_TOKEN: 'xoxp-user-token-not-a-bot-token',
+      SLACK_APP_TOKEN: 'not-an-app-token',
+      SLACK_API_URL: 'slack api',
+    });
+    expect(lines).toEqual([
+      'SLACK_BOT_TOKEN: does not look right: a bot token starts with "xoxb-"',
+      'SLACK_APP_TOKEN: does not look right: an app-level token starts with "xapp-"',
+      'SLACK_API_URL: is not a URL such as https://slack.com/api/',
+    ]);
+    expect(lines.join('\n')).not.toContain('xoxp-user-token');
+    expect(lines.join('\n')).not.toContain('not-an-app-token');
+  });
+
+  it('reads VPN_USER_MAP and refuses names in it', () => {
+    const config = loadConfig({
+      AWS_REGION: 'eu-west-1',
+      SLACK_BOT_TOKEN: 'xoxb-1234-abcd',
+      SLACK_SIGNING_SECRET: 'abcdef0123456789',
+      VPN_USER_MAP: 'U012ABCDEF=alice, W0987ZYX=bob.smith',
+    });
+    expect([...(config.slack?.userMap ?? [])]).toEqual([
+      ['U012ABCDEF', 'alice'],
+      ['W0987ZYX', 'bob.smith'],
+    ]);
+    expect(problems({ AWS_REGION: 'eu-west-1', VPN_USER_MAP: 'alice=alice' })).toEqual([
+      'VPN_USER_MAP: "alice=alice" should look like U012ABCDEF=alice (a Slack user ID, "=", the VPN user name)',
+    ]);
+  });
 });
