@@ -85,8 +85,3 @@ export function createLogger(
     },
   };
 }
-
-/** A logger that drops everything (tests, benchmarks). */
-export function createSilentLogger(): Logger {
-  return createLogger('error', () => {});
-}

@@ -1,6 +1,7 @@
 /**
- * Reading connections over several endpoints at once: a bounded number in
- * flight, and one endpoint's failure never loses the others' results.
+ * Reading connections over several endpoints: the query's filters (server
+ * side and client side), and a bounded number of endpoints in flight where a
+ * rejection never stops the others.
  */
 import type { Connection, ConnectionStatus } from './connection.js';
 import type { Endpoint } from './endpoint.js';
@@ -9,13 +10,6 @@ import type { ConnectionFilters, VpnGateway } from './gateway.js';
 export interface EndpointFailure {
   readonly endpoint: Endpoint;
   readonly error: unknown;
-}
-
-export interface FetchResult {
-  readonly connections: Connection[];
-  readonly failures: EndpointFailure[];
-  /** Endpoints that answered, in the order asked. */
-  readonly succeeded: Endpoint[];
 }
 
 export interface FetchQuery extends ConnectionFilters {
@@ -61,61 +55,29 @@ export async function settleBounded<T, R>(
   return results;
 }
 
+/** The server-side filters of a query for one endpoint (AWS filters user names and ids). */
+export function serverFilters(query: FetchQuery, endpoint: Endpoint): ConnectionFilters {
+  return (
+    query.filtersFor?.(endpoint) ?? {
+      ...(query.connectionIds?.length ? { connectionIds: query.connectionIds } : {}),
+      ...(query.usernames?.length ? { usernames: query.usernames } : {}),
+    }
+  );
+}
+
+/** True when a connection passes the query's client-side filters (status, then `match`). */
+export function keeps(query: FetchQuery, connection: Connection): boolean {
+  return hasStatus(connection, query.statuses) && (query.match?.(connection) ?? true);
+}
+
 /** The pages of one endpoint with the client-side filters applied; empty pages are skipped. */
 export async function* collectPages(
   gateway: VpnGateway,
   endpoint: Endpoint,
   query: FetchQuery,
 ): AsyncGenerator<Connection[]> {
-  const filters = query.filtersFor?.(endpoint) ?? {
-    ...(query.connectionIds?.length ? { connectionIds: query.connectionIds } : {}),
-    ...(query.usernames?.length ? { usernames: query.usernames } : {}),
-  };
-  for await (const page of gateway.listConnections(endpoint, filters)) {
-    const kept = page.filter(
-      (connection) => hasStatus(connection, query.statuses) && (query.match?.(connection) ?? true),
-    );
+  for await (const page of gateway.listConnections(endpoint, serverFilters(query, endpoint))) {
+    const kept = page.filter((connection) => keeps(query, connection));
     if (kept.length > 0) yield kept;
   }
-}
-
-/** Every matching connection of one endpoint, in one array. */
-export async function collectEndpoint(
-  gateway: VpnGateway,
-  endpoint: Endpoint,
-  query: FetchQuery,
-): Promise<Connection[]> {
-  const out: Connection[] = [];
-  for await (const page of collectPages(gateway, endpoint, query)) {
-    for (const connection of page) out.push(connection);
-  }
-  return out;
-}
-
-/**
- * Reads the matching connections of several endpoints, at most `concurrency`
- * at once. Failed endpoints are reported beside the others' results.
- */
-export async function fetchConnections(
-  gateway: VpnGateway,
-  endpoints: readonly Endpoint[],
-  query: FetchQuery,
-  concurrency = 4,
-): Promise<FetchResult> {
-  const settled = await settleBounded(endpoints, concurrency, (endpoint) =>
-    collectEndpoint(gateway, endpoint, query),
-  );
-  const connections: Connection[] = [];
-  const failures: EndpointFailure[] = [];
-  const succeeded: Endpoint[] = [];
-  settled.forEach((result, i) => {
-    const endpoint = endpoints[i] as Endpoint;
-    if (result.status === 'fulfilled') {
-      succeeded.push(endpoint);
-      for (const c of result.value) connections.push(c);
-    } else {
-      failures.push({ endpoint, error: result.reason });
-    }
-  });
-  return { connections, failures, succeeded };
 }

@@ -105,7 +105,6 @@ export function usage(surface: Surface): string {
 
 // Slack (should_escape: true) sends a mention as <@U123|name> or <@U123>.
 const SLACK_USER_MENTION = /^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$/;
-const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
 
 /** Splits command text into words; `"…"` (also Slack's curly quotes) keeps spaces inside a value. */
 export function tokenize(text: string): string[] {
@@ -366,9 +365,4 @@ export function formatQuery(query: Query): string {
         ...formatStatuses(query.statuses),
       ].join(' ');
   }
-}
-
-/** True for a Slack user ID as it appears in signed payloads. */
-export function isSlackUserId(value: string): boolean {
-  return SLACK_USER_ID.test(value);
 }

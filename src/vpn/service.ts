@@ -8,7 +8,13 @@ import type { Logger } from '../logger.js';
 import type { EndpointCatalogue } from './catalogue.js';
 import type { Connection, ConnectionStatus } from './connection.js';
 import { type Endpoint, type EndpointChoice, resolveEndpoints } from './endpoint.js';
-import { type EndpointFailure, type FetchQuery, hasStatus, settleBounded } from './fetch.js';
+import {
+  type EndpointFailure,
+  type FetchQuery,
+  keeps,
+  serverFilters,
+  settleBounded,
+} from './fetch.js';
 import type { ConnectionFilters, VpnGateway } from './gateway.js';
 import { type MatchedField, matchUser, userLookupQuery } from './lookup.js';
 
@@ -138,16 +144,10 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
   ): Promise<ConnectionsResult> => {
     let fetchedAt = now();
     const settled = await settleBounded(endpoints, options.concurrency ?? 4, async (endpoint) => {
-      const filters = query.filtersFor?.(endpoint) ?? {
-        ...(query.connectionIds?.length ? { connectionIds: query.connectionIds } : {}),
-        ...(query.usernames?.length ? { usernames: query.usernames } : {}),
-      };
-      const endpointRead = await read(endpoint, filters);
+      const endpointRead = await read(endpoint, serverFilters(query, endpoint));
       // A cached read says when it was fetched: the answer shows the oldest.
       if (endpointRead.fetchedAt < fetchedAt) fetchedAt = endpointRead.fetchedAt;
-      return endpointRead.connections.filter(
-        (c) => hasStatus(c, query.statuses) && (query.match?.(c) ?? true),
-      );
+      return endpointRead.connections.filter((c) => keeps(query, c));
     });
     const connections: Connection[] = [];
     const failures: EndpointFailure[] = [];

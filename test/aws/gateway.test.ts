@@ -10,9 +10,10 @@ import {
   ThrottledError,
 } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
+import { createEndpointCatalogue } from '../../src/vpn/catalogue.js';
 import type { Connection } from '../../src/vpn/connection.js';
 import type { Endpoint } from '../../src/vpn/endpoint.js';
-import { fetchConnections } from '../../src/vpn/fetch.js';
+import { createConnectionService } from '../../src/vpn/service.js';
 import {
   type Ec2Emulator,
   type EmulatedConnection,
@@ -263,7 +264,7 @@ describe('listConnections', () => {
   });
 });
 
-describe('fetchConnections over several endpoints', () => {
+describe('the connection service over several endpoints', () => {
   it('keeps the results of healthy endpoints beside a failed one', async () => {
     emulator.addEndpoints([{ id: prod.id }, { id: dev.id }]);
     emulator.addConnections([
@@ -272,11 +273,24 @@ describe('fetchConnections over several endpoints', () => {
       conn(3, { status: 'terminated', endedAt: NOW }),
     ]);
     const g = gateway();
-    const result = await fetchConnections(g, [prod, missing, dev], { statuses: ['active'] }, 2);
+    const logger = createLogger('error', () => {});
+    const service = createConnectionService({
+      gateway: g,
+      catalogue: createEndpointCatalogue({
+        gateway: g,
+        configured: [prod, missing, dev],
+        region: 'us-east-1',
+        logger,
+      }),
+      region: 'us-east-1',
+      logger,
+      concurrency: 2,
+    });
+    const result = await service.list({ endpoints: { kind: 'all' }, statuses: ['active'] });
     expect(result.connections.map((c) => c.connectionId).sort()).toEqual(
       [connectionId(1), connectionId(2)].sort(),
     );
-    expect(result.succeeded).toEqual([prod, dev]);
+    expect(result.endpoints).toEqual([prod, missing, dev]);
     expect(result.failures).toHaveLength(1);
     expect(result.failures[0]?.endpoint).toBe(missing);
     expect(result.failures[0]?.error).toBeInstanceOf(EndpointNotFoundError);
