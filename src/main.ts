@@ -1,18 +1,17 @@
 /**
  * The composition root: read config once, build the AWS gateway, the state
- * store, the connection and digest services, the Slack app and the digest
- * scheduler, then start what this process's role asks for:
- * `all` (default) = Slack listeners + digest scheduler, `web` = listeners only,
- * `worker` = scheduler only.
+ * store, the connection service, the background jobs (collector, digests,
+ * maintenance) and the Slack app, then start what this process's role asks for:
+ * `all` (default) = Slack listeners + collector and digests, `web` = listeners
+ * only, `worker` = collector and digests only. Every role runs maintenance.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createAuditTrail } from './audit.js';
 import { createAwsGateway } from './aws/gateway.js';
 import { type Config, loadConfig } from './config.js';
-import { createDigestScheduler } from './digest/scheduler.js';
-import { createDigestService } from './digest/service.js';
 import { ConfigError, describeError } from './errors.js';
+import { createBackground } from './jobs/background.js';
 import { createLogger } from './logger.js';
 import { createApp } from './slack/app.js';
 import { createDigestAnswer } from './slack/digest-command.js';
@@ -77,8 +76,11 @@ async function main(): Promise<void> {
   const store = await openStore(config.databaseUrl, { logger });
   logger.info(`state store: ${store.kind}`);
 
-  const digestService = createDigestService({
+  // Maintenance on every role; the collector and the digests on `all` and `worker`.
+  const background = createBackground({
+    role: config.role,
     digests: config.digests,
+    pollSeconds: config.pollSeconds,
     store,
     gateway,
     catalogue,
@@ -86,15 +88,9 @@ async function main(): Promise<void> {
     logger,
     now,
     holder: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
-    leaseMs: config.pollSeconds * 2000,
     concurrency: config.aws.concurrency,
   });
-  const scheduler = createDigestScheduler({
-    digests: config.digests,
-    service: digestService,
-    pollSeconds: config.pollSeconds,
-    logger,
-  });
+  const { scheduler } = background;
 
   let app: ReturnType<typeof createApp> | undefined;
   if (config.role !== 'worker' && slack.mode !== 'none') {
@@ -106,12 +102,12 @@ async function main(): Promise<void> {
       audit: createAuditTrail({ store, logger, now }),
       logger,
       now,
-      ...(config.digests.length > 0
+      ...(background.digests !== null
         ? {
             digest: createDigestAnswer({
-              service: digestService,
+              service: background.digests,
               digests: config.digests,
-              nextRun: (name) => scheduler.nextRun(name),
+              nextRun: background.nextDigestRun,
             }),
           }
         : {}),
@@ -126,9 +122,9 @@ async function main(): Promise<void> {
       logger.info('vpn-conns connected to Slack (Socket Mode)');
     }
   }
-  if (config.role !== 'web') {
-    scheduler.start();
-    if (config.digests.length === 0) logger.info('no digest configured (DIGEST_CHANNEL unset)');
+  scheduler.start();
+  if (config.role !== 'web' && config.digests.length === 0) {
+    logger.info('no digest configured (DIGEST_CHANNEL unset)');
   }
 
   const stop = async (signal: string) => {

@@ -4,14 +4,14 @@
  * reported).
  */
 import type { DigestConfig } from '../config.js';
-import type { DigestService } from '../digest/service.js';
+import type { DigestJobs } from '../jobs/digest.js';
 import { formatCount } from '../vpn/format.js';
 import { buildDigestMessage } from './blocks/digest.js';
 import { guardMessage, type SlackMessage } from './blocks/limits.js';
 import { dateToken, escapeMrkdwn } from './blocks/mrkdwn.js';
 
 export interface DigestCommandDeps {
-  readonly service: DigestService;
+  readonly service: Pick<DigestJobs, 'status' | 'preview'>;
   readonly digests: readonly DigestConfig[];
   /** Next scheduled run of a digest. */
   readonly nextRun: (name: string) => Date | null;

@@ -2,14 +2,14 @@
  * Posts digests to Slack: `chat.postMessage`, waiting out `rate_limited`
  * answers, and the full list as a CSV in the message's thread when the
  * message had to shorten it. Refusals become `SlackDeliveryError`s that say
- * what to fix; the digest service keeps the sessions pending.
+ * what to fix; the digest job keeps the sessions pending.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { webApi } from '@slack/bolt';
 import type { DigestConfig } from '../config.js';
-import type { DigestPoster } from '../digest/service.js';
-import type { DigestView } from '../digest/view.js';
 import { SlackDeliveryError } from '../errors.js';
+import type { DigestPoster } from '../jobs/digest.js';
+import type { DigestView } from '../jobs/digest-view.js';
 import type { Logger } from '../logger.js';
 import { buildDigestMessage } from './blocks/digest.js';
 import type { SlackMessage } from './blocks/limits.js';

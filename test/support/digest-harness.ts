@@ -1,18 +1,20 @@
 /**
- * The digest feature over loopback, for the digest tests: one shared mutable clock, the EC2
- * emulator on that clock, the real AWS gateway (SDK pointed at the emulator, retries without
- * back-off), the real endpoint catalogue, a real state store (a SQLite file in a temp dir, or a
- * Postgres schema of its own), the real Slack digest poster pointed at the Slack stand-in, and
- * the real digest service on that clock.
+ * The collector and the digest jobs over loopback, for the collector and job tests: one shared
+ * mutable clock, the EC2 emulator on that clock, the real AWS gateway (SDK pointed at the
+ * emulator, retries without back-off), the real endpoint catalogue, a real state store (a SQLite
+ * file in a temp dir, or a Postgres schema of its own), the real Slack digest poster pointed at
+ * the Slack stand-in, and the real leadership, collector and digest jobs on that clock — built by
+ * the same `createBackground` the composition root uses. Tests step the jobs by hand through the
+ * scheduler's own gate (`runJob`: leadership first) instead of waiting for timers.
  *
- * A test can start more "instances" (another service and store on the same database, as a second
- * process would have) and "restart" one (stop it, open the store again, build a new service).
+ * A test can start more "instances" (another process's jobs and store on the same database) and
+ * "restart" one (stop it, open the store again, build new jobs).
  *
  * ```ts
  * const h = await startDigestHarness({ start: new Date('2026-11-27T09:00:00Z') });
- * h.scheduleSessions([endedSession({ n: 1, endedAt: new Date('2026-11-27T09:12:00Z') })]);
+ * h.scheduleSessions([endedConnection(1, new Date('2026-11-27T09:12:00Z'))]);
  * h.setClock(new Date('2026-11-27T10:00:00Z')); // adds the session to the emulator
- * await h.instance.service.tick(h.digest, h.clock.now());
+ * await h.instance.tick(h.digest, h.clock.now());
  * await h.close();
  * ```
  */
@@ -23,8 +25,12 @@ import { join } from 'node:path';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import pg from 'pg';
 import { createAwsGateway } from '../../src/aws/gateway.js';
+import type { Collector, CollectResult } from '../../src/collector/collector.js';
 import type { DigestConfig } from '../../src/config.js';
-import { createDigestService, type DigestService } from '../../src/digest/service.js';
+import { createBackground } from '../../src/jobs/background.js';
+import { type DigestJobs, digestJobName, type TickOutcome } from '../../src/jobs/digest.js';
+import type { Leadership } from '../../src/jobs/leadership.js';
+import { type RunOutcome, runJob, type ScheduledJob } from '../../src/jobs/scheduler.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createSlackDigestPoster } from '../../src/slack/digest-poster.js';
 import { openPostgresStore } from '../../src/store/postgres.js';
@@ -38,8 +44,11 @@ import { connectionId, endpointId } from './vpn-data.js';
 
 export const DIGEST_BOT_TOKEN = 'xoxb-digest-harness';
 export const DIGEST_CHANNEL = 'C0DIGEST';
-/** How long a SQLite leadership lease lasts in the harness (the clock's time). */
-export const HARNESS_LEASE_MS = 10 * 60_000;
+/** The collector's poll interval in the harness: a SQLite lease lasts two (the clock's time). */
+export const HARNESS_POLL_SECONDS = 300;
+
+/** What a digest tick gives through the scheduler's gate. */
+export type TickResult = RunOutcome<TickOutcome>;
 
 /** A clock that stands still until a test moves it. */
 export interface ManualClock {
@@ -120,11 +129,20 @@ export interface DigestHarnessOptions {
   readonly echoLogs?: boolean;
 }
 
-/** One running process's worth of digest machinery. */
+/** One running process's worth of collector and digest jobs. */
 export interface DigestInstance {
   readonly holder: string;
   readonly store: StateStore;
-  readonly service: DigestService;
+  readonly leadership: Leadership;
+  readonly collector: Collector;
+  /** The digest jobs: status and preview for `/vpn-conns digest`. */
+  readonly digests: DigestJobs;
+  /** The scheduled jobs this instance runs (collector, one per digest, maintenance). */
+  readonly jobs: readonly ScheduledJob[];
+  /** One collector round, as the scheduler runs it (leader only). */
+  poll(): Promise<RunOutcome<CollectResult>>;
+  /** One tick of a digest's job at `tickAt`, as the scheduler runs it (leader only). */
+  tick(digest: DigestConfig, tickAt: Date): Promise<TickResult>;
   /** This instance's log lines (`msg` of each JSON line). */
   readonly logs: string[];
   /** A clean shutdown: gives up leadership, closes the store. */
@@ -249,8 +267,10 @@ export async function startDigestHarness(options: DigestHarnessOptions): Promise
       logger: log,
     });
     const store = await openDatabase();
-    const service = createDigestService({
+    const background = createBackground({
+      role: 'all',
       digests,
+      pollSeconds: HARNESS_POLL_SECONDS,
       store,
       gateway,
       catalogue,
@@ -263,19 +283,31 @@ export async function startDigestHarness(options: DigestHarnessOptions): Promise
       logger: log,
       now: clock.now,
       holder: name,
-      leaseMs: HARNESS_LEASE_MS,
     });
+    const { leadership, collector } = background;
+    const digestJobs = background.digests;
+    if (digestJobs === null) throw new Error('startDigestHarness: no digest jobs');
+    const digestJob = (digest: DigestConfig) => {
+      const found = digestJobs.jobs.find((j) => j.name === digestJobName(digest));
+      if (!found) throw new Error(`no job for digest ${digest.name}`);
+      return found;
+    };
     let stopped = false;
     const instance: DigestInstance = {
       holder: name,
       store,
-      service,
+      leadership,
+      collector,
+      digests: digestJobs,
+      jobs: background.jobs,
       logs,
+      poll: () => runJob(background.collectorJob, clock.now(), leadership),
+      tick: (digest, tickAt) => runJob(digestJob(digest), tickAt, leadership),
       async stop() {
         if (stopped) return;
         stopped = true;
         instances.delete(instance);
-        await service.release().catch(() => undefined);
+        await leadership.release().catch(() => undefined);
         await store.close();
       },
       async crash() {

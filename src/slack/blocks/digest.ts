@@ -5,7 +5,7 @@
  * list as CSV. Same escaping and limits guard as the slash command.
  */
 import type { types } from '@slack/bolt';
-import type { DigestView } from '../../digest/view.js';
+import type { DigestView } from '../../jobs/digest-view.js';
 import type { EndedSession } from '../../store/types.js';
 import { formatBytes, formatCount, formatDuration, formatMilliseconds } from '../../vpn/format.js';
 import { type ConnectionRecord, csvHeader, csvRow } from '../../vpn/records.js';

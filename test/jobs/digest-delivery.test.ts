@@ -25,13 +25,13 @@ afterEach(async () => {
 async function pollUntil(h: DigestHarness, until: Date): Promise<void> {
   for (let ms = h.clock.now().getTime(); ms < until.getTime(); ms += 5 * MINUTE) {
     h.setClock(new Date(ms));
-    await h.instance.service.poll();
+    await h.instance.poll();
   }
 }
 
 async function tickAt(h: DigestHarness, time: Date) {
   h.setClock(time);
-  return h.instance.service.tick(h.digest, time);
+  return h.instance.tick(h.digest, time);
 }
 
 describe('digest delivery', () => {
@@ -131,7 +131,7 @@ describe('digest delivery', () => {
     await pollUntil(h, at('10:00:00'));
     expect(await tickAt(h, at('10:00:00'))).toMatchObject({ kind: 'posted', sessions: 1 });
     h.setClock(at('10:05:00'));
-    await h.instance.service.poll();
+    await h.instance.poll();
     // Down from 10:05 to 11:35: no polls, no 11:00 tick.
     h.setClock(at('11:35:00'));
     await pollUntil(h, at('12:00:00'));
@@ -178,7 +178,7 @@ describe('digest delivery', () => {
     await pollUntil(h, at('10:00:00'));
     // The scheduler fires a moment after the hour; AWS stamps the tick's own read with that moment.
     h.setClock(at('10:00:01'));
-    const outcome = await h.instance.service.tick(h.digest, at('10:00:00'));
+    const outcome = await h.instance.tick(h.digest, at('10:00:00'));
 
     expect(outcome).toMatchObject({ kind: 'posted', sessions: 3 });
     const digest = h.digestMessages()[0] ?? { channel: '', ts: '' };
@@ -194,7 +194,7 @@ describe('digest delivery', () => {
     // Still listed by AWS afterwards, but already reported: not in the next digest.
     await pollUntil(h, at('11:00:00'));
     h.setClock(at('11:00:01'));
-    expect(await h.instance.service.tick(h.digest, at('11:00:00'))).toMatchObject({
+    expect(await h.instance.tick(h.digest, at('11:00:00'))).toMatchObject({
       kind: 'empty',
     });
   });

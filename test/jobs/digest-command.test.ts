@@ -35,7 +35,7 @@ const asPosted = (message: { text: string; blocks: unknown[] }): PostedMessage =
 async function pollUntil(h: DigestHarness, until: Date): Promise<void> {
   for (let ms = h.clock.now().getTime(); ms <= until.getTime(); ms += 5 * 60_000) {
     h.setClock(new Date(ms));
-    await h.instance.service.poll();
+    await h.instance.poll();
   }
 }
 
@@ -50,7 +50,7 @@ describe('/vpn-conns digest', () => {
     });
     const h = harness;
     const answer = createDigestAnswer({
-      service: h.instance.service,
+      service: h.instance.digests,
       digests: h.digests,
       nextRun: (name) => (name === 'security' ? NEXT : null),
     });
@@ -72,7 +72,7 @@ describe('/vpn-conns digest', () => {
     );
 
     h.setClock(at('10:00:30'));
-    expect(await h.instance.service.tick(h.digest, at('10:00:00'))).toMatchObject({
+    expect(await h.instance.tick(h.digest, at('10:00:00'))).toMatchObject({
       kind: 'posted',
       sessions: 3,
     });
@@ -88,7 +88,7 @@ describe('/vpn-conns digest', () => {
     harness = await startDigestHarness({ start: START });
     const h = harness;
     const answer = createDigestAnswer({
-      service: h.instance.service,
+      service: h.instance.digests,
       digests: h.digests,
       nextRun: () => null,
     });
@@ -121,7 +121,7 @@ describe('/vpn-conns digest', () => {
 
     // The real digest still has both.
     h.setClock(at('10:00:00'));
-    expect(await h.instance.service.tick(h.digest, at('10:00:00'))).toMatchObject({
+    expect(await h.instance.tick(h.digest, at('10:00:00'))).toMatchObject({
       kind: 'posted',
       sessions: 2,
     });

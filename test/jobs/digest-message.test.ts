@@ -63,7 +63,7 @@ describe('the posted digest message', () => {
       ),
     );
 
-    const outcome = await h.instance.service.tick(h.digest, TICK);
+    const outcome = await h.instance.tick(h.digest, TICK);
 
     // The stand-in refuses what Slack would refuse (invalid_blocks): posted means within limits.
     expect(outcome).toMatchObject({ kind: 'posted', sessions: count });
@@ -104,7 +104,7 @@ describe('the posted digest message', () => {
       endedConnection(3, new Date('2026-11-27T09:45:00Z'), { username: 'tom&jerry' }),
     ]);
 
-    expect(await h.instance.service.tick(h.digest, TICK)).toMatchObject({ kind: 'posted' });
+    expect(await h.instance.tick(h.digest, TICK)).toMatchObject({ kind: 'posted' });
 
     const [digest] = h.digestMessages();
     const text = blocksText(digest ?? { channel: '', ts: '' });

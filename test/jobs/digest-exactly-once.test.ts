@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TickOutcome } from '../../src/digest/service.js';
 import {
   type DigestHarness,
   digestIndexById,
@@ -7,6 +6,7 @@ import {
   listedConnectionIds,
   planSessions,
   startDigestHarness,
+  type TickResult,
 } from '../support/digest-harness.js';
 import type { EmulatedConnection } from '../support/ec2-emulator.js';
 
@@ -32,17 +32,17 @@ interface RunOptions {
  * Runs the collector every 5 minutes for `HOURS` hours from START and the digest at each full
  * hour (with the clock 2 s past it, as a real timer fires late); returns the tick outcomes.
  */
-async function runHours(h: DigestHarness, options: RunOptions = {}): Promise<TickOutcome[]> {
-  const outcomes: TickOutcome[] = [];
+async function runHours(h: DigestHarness, options: RunOptions = {}): Promise<TickResult[]> {
+  const outcomes: TickResult[] = [];
   for (let ms = START.getTime(); ms <= START.getTime() + HOURS * HOUR_MS; ms += STEP_MS) {
     const at = new Date(ms);
     await options.beforeStep?.(at);
     if (ms > START.getTime() && (ms - START.getTime()) % HOUR_MS === 0) {
       h.setClock(new Date(ms + TICK_LATENCY_MS));
-      outcomes.push(await h.instance.service.tick(h.digest, at));
+      outcomes.push(await h.instance.tick(h.digest, at));
     } else {
       h.setClock(at);
-      await h.instance.service.poll();
+      await h.instance.poll();
     }
   }
   return outcomes;
@@ -75,7 +75,7 @@ function expectEachSessionOnceInItsDigest(h: DigestHarness, plan: readonly Emula
   }
 }
 
-describe('digest service: every ended session in exactly one digest', () => {
+describe('digest jobs: every ended session in exactly one digest', () => {
   it('over six hours of polls and hourly ticks, including sessions ending on and around the hour', async () => {
     harness = await startDigestHarness({ start: START });
     const h = harness;

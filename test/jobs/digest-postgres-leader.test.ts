@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import type { TickOutcome } from '../../src/digest/service.js';
 import {
   type DigestHarness,
   type DigestInstance,
@@ -7,6 +6,7 @@ import {
   expectedTick,
   planSessions,
   startDigestHarness,
+  type TickResult,
 } from '../support/digest-harness.js';
 
 const databaseUrl = inject('databaseUrl');
@@ -41,7 +41,7 @@ describe.skipIf(!databaseUrl)(`digest leadership on one Postgres${SKIP_REASON}`,
     let running: DigestInstance[] = [a, b];
     const stopAt = START.getTime() + 2 * HOUR_MS + 30 * 60_000;
     let stopped: DigestInstance | undefined;
-    const ticks: { at: Date; outcomes: Map<string, TickOutcome> }[] = [];
+    const ticks: { at: Date; outcomes: Map<string, TickResult> }[] = [];
 
     for (let ms = START.getTime(); ms <= START.getTime() + HOURS * HOUR_MS; ms += STEP_MS) {
       const at = new Date(ms);
@@ -56,13 +56,13 @@ describe.skipIf(!databaseUrl)(`digest leadership on one Postgres${SKIP_REASON}`,
       h.setClock(at);
       if (ms > START.getTime() && (ms - START.getTime()) % HOUR_MS === 0) {
         // Both instances' schedulers fire for the same tick at once.
-        const results = await Promise.all(running.map((i) => i.service.tick(h.digest, at)));
+        const results = await Promise.all(running.map((i) => i.tick(h.digest, at)));
         ticks.push({
           at,
-          outcomes: new Map(running.map((i, index) => [i.holder, results[index] as TickOutcome])),
+          outcomes: new Map(running.map((i, index) => [i.holder, results[index] as TickResult])),
         });
       } else {
-        await Promise.all(running.map((i) => i.service.poll()));
+        await Promise.all(running.map((i) => i.poll()));
       }
     }
 

@@ -1,4 +1,4 @@
-/** What a digest message shows: built by the digest service, rendered by `slack/blocks/digest.ts`. */
+/** What a digest message shows: built by the digest job (`jobs/digest.ts`), rendered by `slack/blocks/digest.ts`. */
 import type { CoverageGap, EndedSession } from '../store/types.js';
 
 export interface DigestView {

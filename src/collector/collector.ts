@@ -1,0 +1,202 @@
+/**
+ * The collector: the one stage that polls AWS for the store. Each round reads
+ * every endpoint in its scope (unfiltered, uncached) and records what AWS will
+ * soon forget: every ended session once (AWS lists one for 60 minutes after it
+ * ended), the poll itself, and — when two successful polls of an endpoint are
+ * further apart than that window — the interval in between as a coverage gap.
+ * It is the only writer of session rows; consumers (the digest job today;
+ * reports, alerts, App Home and metrics next) read the store.
+ *
+ * A round runs on the leader only (the scheduler's `collector` job, every
+ * poll interval); a digest also calls `collect` for its own endpoints right
+ * before it posts, so what ended just before the tick is in it.
+ */
+import type { Logger } from '../logger.js';
+import type { EndedSession, StateStore } from '../store/types.js';
+import type { EndpointCatalogue } from '../vpn/catalogue.js';
+import type { Connection } from '../vpn/connection.js';
+import type { Endpoint } from '../vpn/endpoint.js';
+import { type EndpointFailure, settleBounded } from '../vpn/fetch.js';
+import type { VpnGateway } from '../vpn/gateway.js';
+
+/** How long AWS lists a terminated connection. */
+export const API_WINDOW_MS = 60 * 60_000;
+
+/** Endpoint aliases, or every endpoint the catalogue knows. */
+export type EndpointSelection = 'all' | readonly string[];
+
+/** An interval in which an endpoint's ended sessions may have been missed. */
+export interface FoundGap {
+  readonly endpointId: string;
+  readonly from: Date;
+  readonly to: Date;
+}
+
+/** What one successful poll of one endpoint saw and recorded. */
+export interface EndpointPoll {
+  readonly endpoint: Endpoint;
+  /** When the poll started: it sees sessions that ended after `at` − 60 minutes. */
+  readonly at: Date;
+  /** Connections AWS listed, by kind: the concurrency sample a history or a metric keeps. */
+  readonly active: number;
+  readonly ended: number;
+  /** Ended sessions recorded for the first time. */
+  readonly recorded: number;
+  readonly gap: FoundGap | null;
+}
+
+export interface CollectResult {
+  /** Sessions seen for the first time. */
+  readonly recorded: number;
+  /** One per endpoint read successfully, in the order given. */
+  readonly polls: readonly EndpointPoll[];
+  readonly failures: readonly EndpointFailure[];
+  /** Gaps found by this round. */
+  readonly gaps: readonly FoundGap[];
+}
+
+export interface CollectorDeps {
+  readonly gateway: VpnGateway;
+  readonly store: StateStore;
+  readonly logger: Logger;
+  readonly now: () => Date;
+  /** Endpoints read at once. Default 4. */
+  readonly concurrency?: number;
+}
+
+export interface Collector {
+  /** The endpoints a round reads: the scope, resolved against the catalogue. */
+  endpoints(): Promise<Endpoint[]>;
+  /** One round over the scope (the scheduled job; the caller holds the lead). */
+  poll(): Promise<CollectResult>;
+  /** One round over these endpoints now (a digest's poll right before its tick). */
+  collect(endpoints: readonly Endpoint[]): Promise<CollectResult>;
+}
+
+export interface CreateCollectorOptions extends CollectorDeps {
+  readonly catalogue: EndpointCatalogue;
+  /** Which endpoints a scheduled round reads (see `unionOfSelections`). */
+  readonly scope: EndpointSelection;
+}
+
+/**
+ * The session record of an ended connection, or `null` while it is still up
+ * (`active`, `terminating`). A missing end time falls back to when AWS last
+ * updated the record, then to `now`: the session is kept, not dropped.
+ */
+export function toEndedSession(connection: Connection, now: Date): EndedSession | null {
+  if (connection.status !== 'terminated' && connection.status !== 'failed-to-terminate')
+    return null;
+  return {
+    endpointId: connection.endpointId,
+    connectionId: connection.connectionId,
+    username: connection.username,
+    commonName: connection.commonName,
+    clientIp: connection.clientIp,
+    clientIpv6: connection.clientIpv6,
+    status: connection.status,
+    establishedAt: connection.establishedAt,
+    endedAt: connection.endedAt ?? connection.observedAt ?? now,
+    ingressBytes: connection.ingressBytes,
+    egressBytes: connection.egressBytes,
+  };
+}
+
+/** The endpoints of several consumers together: `all` if any wants all. */
+export function unionOfSelections(selections: readonly EndpointSelection[]): EndpointSelection {
+  const aliases = new Set<string>();
+  for (const selection of selections) {
+    if (selection === 'all') return 'all';
+    for (const alias of selection) aliases.add(alias);
+  }
+  return [...aliases];
+}
+
+/** The known endpoints a selection names (unknown aliases are left out; callers may warn). */
+export function selectEndpoints(
+  all: readonly Endpoint[],
+  selection: EndpointSelection,
+): Endpoint[] {
+  if (selection === 'all') return [...all];
+  return all.filter((e) => selection.includes(e.alias));
+}
+
+/** Reads one endpoint (every page) and records its ended sessions, the poll, and any gap. */
+export async function pollEndpoint(endpoint: Endpoint, deps: CollectorDeps): Promise<EndpointPoll> {
+  // The time the poll started bounds what it can still see: sessions ended after at − 60 min.
+  const at = deps.now();
+  const ended: EndedSession[] = [];
+  let active = 0;
+  for await (const page of deps.gateway.listConnections(endpoint)) {
+    for (const connection of page) {
+      const session = toEndedSession(connection, at);
+      if (session) ended.push(session);
+      else active += 1;
+    }
+  }
+  const recorded = await deps.store.recordSessions(ended);
+  const previous = await deps.store.recordPoll(endpoint.id, at);
+  const visibleFrom = new Date(at.getTime() - API_WINDOW_MS);
+  let gap: FoundGap | null = null;
+  if (previous !== null && previous < visibleFrom) {
+    await deps.store.recordGap(endpoint.id, previous, visibleFrom);
+    gap = { endpointId: endpoint.id, from: previous, to: visibleFrom };
+    deps.logger.warn(
+      `collector gap on ${endpoint.alias}: sessions that ended between ${previous.toISOString()} and ` +
+        `${visibleFrom.toISOString()} may be missing (no successful poll for more than 60 minutes)`,
+    );
+  }
+  return { endpoint, at, active, ended: ended.length, recorded, gap };
+}
+
+/**
+ * Polls each endpoint once, a few at a time. An endpoint that fails is logged and left for the
+ * next round (its ended sessions stay listed for 60 minutes); the others are recorded.
+ */
+export async function collect(
+  endpoints: readonly Endpoint[],
+  deps: CollectorDeps,
+): Promise<CollectResult> {
+  const settled = await settleBounded(endpoints, deps.concurrency ?? 4, (endpoint) =>
+    pollEndpoint(endpoint, deps),
+  );
+  const polls: EndpointPoll[] = [];
+  const failures: EndpointFailure[] = [];
+  settled.forEach((result, i) => {
+    if (result.status === 'fulfilled') {
+      polls.push(result.value);
+      return;
+    }
+    const endpoint = endpoints[i] as Endpoint;
+    deps.logger.warn(
+      `collector: reading ${endpoint.alias} failed; will retry next poll`,
+      result.reason,
+    );
+    failures.push({ endpoint, error: result.reason });
+  });
+  return {
+    recorded: polls.reduce((sum, poll) => sum + poll.recorded, 0),
+    polls,
+    failures,
+    gaps: polls.flatMap((poll) => (poll.gap ? [poll.gap] : [])),
+  };
+}
+
+/** Builds the collector over its scope; nothing runs until `poll()` or `collect()`. */
+export function createCollector(options: CreateCollectorOptions): Collector {
+  const { catalogue, scope, ...deps } = options;
+  const endpoints = async () => selectEndpoints(await catalogue.list(), scope);
+  const collectNow = async (list: readonly Endpoint[]) => {
+    const result = await collect(list, deps);
+    if (result.recorded > 0)
+      deps.logger.debug(`collector: recorded ${result.recorded} ended sessions`);
+    return result;
+  };
+  return {
+    endpoints,
+    async poll() {
+      return collectNow(await endpoints());
+    },
+    collect: collectNow,
+  };
+}

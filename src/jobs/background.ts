@@ -1,0 +1,109 @@
+/**
+ * What a process runs in the background, by role: maintenance on every role;
+ * on `all` and `worker`, when a digest is configured, the collector (every
+ * poll interval) and one job per digest — all leader-only, under one
+ * leadership. The composition root builds this once and starts the scheduler.
+ */
+import {
+  type Collector,
+  type CollectResult,
+  createCollector,
+  unionOfSelections,
+} from '../collector/collector.js';
+import type { DigestConfig, Role } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { StateStore } from '../store/types.js';
+import type { EndpointCatalogue } from '../vpn/catalogue.js';
+import type { VpnGateway } from '../vpn/gateway.js';
+import { createDigestJobs, type DigestJobs, type DigestPoster, nextDigestRun } from './digest.js';
+import { createLeadership, type Leadership } from './leadership.js';
+import { createMaintenanceJob } from './maintenance.js';
+import { createScheduler, type ScheduledJob, type Scheduler } from './scheduler.js';
+
+/** The collector's round as a job: leader-only, every `everyMs` (and once at start). */
+export function createCollectorJob(
+  collector: Collector,
+  everyMs: number,
+): ScheduledJob<CollectResult> {
+  return {
+    name: 'collector',
+    schedule: { everyMs },
+    leaderOnly: true,
+    run: () => collector.poll(),
+  };
+}
+
+export interface BackgroundDeps {
+  readonly role: Role;
+  readonly digests: readonly DigestConfig[];
+  readonly pollSeconds: number;
+  readonly store: StateStore;
+  readonly gateway: VpnGateway;
+  readonly catalogue: EndpointCatalogue;
+  readonly poster: DigestPoster;
+  readonly logger: Logger;
+  readonly now: () => Date;
+  /** This instance's name in the leadership lock. */
+  readonly holder: string;
+  readonly concurrency?: number;
+}
+
+export interface Background {
+  readonly scheduler: Scheduler;
+  /** The jobs the scheduler runs. */
+  readonly jobs: readonly ScheduledJob[];
+  /** The collector's job (scheduled on `all` and `worker` when a digest is configured). */
+  readonly collectorJob: ScheduledJob<CollectResult>;
+  readonly leadership: Leadership;
+  readonly collector: Collector;
+  /** Status and preview for `/vpn-conns digest` (on every role); `null` with no digest. */
+  readonly digests: DigestJobs | null;
+  /** The next run of a digest by name, for `/vpn-conns digest`. */
+  readonly nextDigestRun: (name: string) => Date | null;
+}
+
+/** Builds the collector, the jobs this role runs, and their scheduler; nothing runs until `scheduler.start()`. */
+export function createBackground(deps: BackgroundDeps): Background {
+  const { store, logger, now } = deps;
+  const leadership = createLeadership({
+    store,
+    holder: deps.holder,
+    // Renewed every poll: two poll intervals survive one slow or failed round.
+    leaseMs: deps.pollSeconds * 2000,
+    logger,
+  });
+  const collector = createCollector({
+    gateway: deps.gateway,
+    catalogue: deps.catalogue,
+    store,
+    logger,
+    now,
+    scope: unionOfSelections(deps.digests.map((d) => d.endpoints)),
+    ...(deps.concurrency ? { concurrency: deps.concurrency } : {}),
+  });
+  const digests =
+    deps.digests.length === 0
+      ? null
+      : createDigestJobs({
+          digests: deps.digests,
+          store,
+          catalogue: deps.catalogue,
+          collector,
+          poster: deps.poster,
+          logger,
+          now,
+        });
+  const collectorJob = createCollectorJob(collector, deps.pollSeconds * 1000);
+  const jobs: ScheduledJob[] = [createMaintenanceJob({ store, logger })];
+  if (deps.role !== 'web' && digests !== null) jobs.push(collectorJob, ...digests.jobs);
+  const scheduler = createScheduler({ jobs, leadership, logger, now });
+  return {
+    scheduler,
+    jobs,
+    collectorJob,
+    leadership,
+    collector,
+    digests,
+    nextDigestRun: nextDigestRun(deps.digests, (name) => scheduler.nextRun(name)),
+  };
+}
