@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type DigestHarness,
+  digestConfig,
   digestIndexById,
+  endedConnection,
   expectedTick,
   listedConnectionIds,
   planSessions,
@@ -114,5 +116,31 @@ describe('digest jobs: every ended session in exactly one digest', () => {
     expect(h.instance.holder).not.toBe(firstHolder);
     expect(outcomes.map((o) => o.kind)).toEqual(Array(HOURS).fill('posted'));
     expectEachSessionOnceInItsDigest(h, plan);
+  });
+
+  it('posts a period once when its tick runs again after a restart (e.g. a late clock on the next leader)', async () => {
+    harness = await startDigestHarness({
+      start: START,
+      digests: [digestConfig({ empty: 'post' })],
+    });
+    const h = harness;
+    const tick = new Date(START.getTime() + HOUR_MS);
+    h.scheduleSessions([endedConnection(1, new Date(START.getTime() + 10 * 60_000))]);
+    h.setClock(new Date(tick.getTime() + TICK_LATENCY_MS));
+    expect(await h.instance.tick(h.digest, tick)).toMatchObject({ kind: 'posted', sessions: 1 });
+
+    await h.restart({ holder: 'next-leader' });
+    // An empty digest would be posted again ("none") if the period itself were not recorded.
+    expect(await h.instance.tick(h.digest, tick)).toEqual({ kind: 'already-posted' });
+    expect(await h.instance.tick(h.digest, new Date(tick.getTime() - 1000))).toEqual({
+      kind: 'already-posted',
+    });
+    expect(h.digestMessages()).toHaveLength(1);
+
+    // The next period posts as usual.
+    const next = new Date(tick.getTime() + HOUR_MS);
+    h.setClock(next);
+    expect(await h.instance.tick(h.digest, next)).toMatchObject({ kind: 'posted', sessions: 0 });
+    expect(h.digestMessages()).toHaveLength(2);
   });
 });
