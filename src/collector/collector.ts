@@ -46,6 +46,7 @@ export interface EndpointPoll {
 }
 
 export interface CollectResult {
+  readonly kind: 'collected';
   /** Sessions seen for the first time. */
   readonly recorded: number;
   /** One per endpoint read successfully, in the order given. */
@@ -175,6 +176,7 @@ export async function collect(
     failures.push({ endpoint, error: result.reason });
   });
   return {
+    kind: 'collected',
     recorded: polls.reduce((sum, poll) => sum + poll.recorded, 0),
     polls,
     failures,
