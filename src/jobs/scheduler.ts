@@ -120,79 +120,99 @@ function describeSchedule(job: ScheduledJob, next: Date | null): string {
   return `"${cron}" in ${timezone}${suffix}; next ${next?.toISOString() ?? 'unknown'}`;
 }
 
+/** What a running scheduler keeps: its timers and the runs in progress. */
+interface SchedulerState {
+  readonly options: SchedulerOptions;
+  readonly now: () => Date;
+  readonly tasks: Map<string, ScheduledTask>;
+  readonly timers: NodeJS.Timeout[];
+  /** Jobs with a run in progress: never two runs of one job at once. */
+  readonly runningJobs: Set<string>;
+  /** Every run in progress: `stop()` waits for them. */
+  readonly running: Set<Promise<void>>;
+}
+
+/** Runs a job once through the leadership gate, logging the outcome or the failure. */
+function fire(state: SchedulerState, job: ScheduledJob, at: Date): Promise<void> {
+  const { logger, leadership } = state.options;
+  state.runningJobs.add(job.name);
+  const run = runJob(job, at, leadership)
+    .then((outcome) => logger.debug(`job ${job.name} at ${at.toISOString()}: ${kindOf(outcome)}`))
+    .catch((error: unknown) => logger.error(`job ${job.name} failed`, describeError(error)))
+    .finally(() => {
+      state.runningJobs.delete(job.name);
+      state.running.delete(run);
+    });
+  state.running.add(run);
+  return run;
+}
+
+function startCron(state: SchedulerState, job: ScheduledJob, schedule: CronSchedule): void {
+  const task = createTask(
+    schedule.cron,
+    (context) => fire(state, job, scheduledSecond(context.date)),
+    { timezone: schedule.timezone, noOverlap: true, name: job.name },
+  );
+  void task.start();
+  state.tasks.set(job.name, task);
+}
+
+function startInterval(state: SchedulerState, job: ScheduledJob, schedule: IntervalSchedule): void {
+  const tick = () => {
+    // A slow run makes the next one wait its turn rather than run beside it.
+    if (!state.runningJobs.has(job.name)) void fire(state, job, state.now());
+  };
+  tick();
+  state.timers.push(setInterval(tick, schedule.everyMs));
+}
+
+function nextRunIn(state: SchedulerState, name: string): Date | null {
+  const task = state.tasks.get(name);
+  if (task) return task.getNextRun();
+  const job = state.options.jobs.find((j) => j.name === name);
+  return job && isCron(job.schedule) ? nextRunOf(job.schedule.cron, job.schedule.timezone) : null;
+}
+
+async function stopAll(state: SchedulerState): Promise<void> {
+  const { jobs, leadership, logger } = state.options;
+  for (const timer of state.timers) clearInterval(timer);
+  state.timers.length = 0;
+  for (const task of state.tasks.values()) await task.destroy();
+  state.tasks.clear();
+  await Promise.allSettled([...state.running]);
+  // Only now, with no run in progress, may another instance take over.
+  if (leadership && jobs.some((job) => job.leaderOnly)) {
+    await leadership
+      .release()
+      .catch((error: unknown) => logger.warn('jobs: release failed', describeError(error)));
+  }
+}
+
 /** Builds the scheduler; nothing runs until `start()`. */
 export function createScheduler(options: SchedulerOptions): Scheduler {
-  const { jobs, leadership, logger } = options;
-  const now = options.now ?? (() => new Date());
-  if (leadership === undefined) {
-    const needy = jobs.find((job) => job.leaderOnly);
+  if (options.leadership === undefined) {
+    const needy = options.jobs.find((job) => job.leaderOnly);
     if (needy) throw new Error(`job ${needy.name} is leader-only: the scheduler needs leadership`);
   }
-  const tasks = new Map<string, ScheduledTask>();
-  const timers: NodeJS.Timeout[] = [];
-  // Runs in progress, per job (never two of one job) and all together (stop() waits for them).
-  const runningJobs = new Set<string>();
-  const running = new Set<Promise<void>>();
-
-  const fire = (job: ScheduledJob, at: Date): Promise<void> => {
-    runningJobs.add(job.name);
-    const run = runJob(job, at, leadership)
-      .then((outcome) => logger.debug(`job ${job.name} at ${at.toISOString()}: ${kindOf(outcome)}`))
-      .catch((error: unknown) => logger.error(`job ${job.name} failed`, describeError(error)))
-      .finally(() => {
-        runningJobs.delete(job.name);
-        running.delete(run);
-      });
-    running.add(run);
-    return run;
+  const state: SchedulerState = {
+    options,
+    now: options.now ?? (() => new Date()),
+    tasks: new Map(),
+    timers: [],
+    runningJobs: new Set(),
+    running: new Set(),
   };
-
-  const startCron = (job: ScheduledJob, schedule: CronSchedule) => {
-    const task = createTask(schedule.cron, (context) => fire(job, scheduledSecond(context.date)), {
-      timezone: schedule.timezone,
-      noOverlap: true,
-      name: job.name,
-    });
-    void task.start();
-    tasks.set(job.name, task);
-  };
-
-  const startInterval = (job: ScheduledJob, schedule: IntervalSchedule) => {
-    const tick = () => {
-      // A slow run makes the next one wait its turn rather than run beside it.
-      if (!runningJobs.has(job.name)) void fire(job, now());
-    };
-    tick();
-    timers.push(setInterval(tick, schedule.everyMs));
-  };
-
-  const nextRun = (name: string): Date | null => {
-    const task = tasks.get(name);
-    if (task) return task.getNextRun();
-    const job = jobs.find((j) => j.name === name);
-    return job && isCron(job.schedule) ? nextRunOf(job.schedule.cron, job.schedule.timezone) : null;
-  };
-
   return {
     start() {
-      for (const job of jobs) {
-        if (isCron(job.schedule)) startCron(job, job.schedule);
-        else startInterval(job, job.schedule);
-        logger.info(`job ${job.name}: ${describeSchedule(job, nextRun(job.name))}`);
+      for (const job of options.jobs) {
+        if (isCron(job.schedule)) startCron(state, job, job.schedule);
+        else startInterval(state, job, job.schedule);
+        options.logger.info(
+          `job ${job.name}: ${describeSchedule(job, nextRunIn(state, job.name))}`,
+        );
       }
     },
-    async stop() {
-      for (const timer of timers) clearInterval(timer);
-      timers.length = 0;
-      for (const task of tasks.values()) await task.destroy();
-      tasks.clear();
-      await Promise.allSettled([...running]);
-      if (leadership && jobs.some((job) => job.leaderOnly)) {
-        await leadership
-          .release()
-          .catch((error: unknown) => logger.warn('jobs: release failed', describeError(error)));
-      }
-    },
-    nextRun,
+    stop: () => stopAll(state),
+    nextRun: (name) => nextRunIn(state, name),
   };
 }

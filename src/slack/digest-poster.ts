@@ -78,6 +78,65 @@ export interface SlackDigestPosterOptions {
   readonly retries?: number;
 }
 
+/**
+ * `chat.postMessage`, waiting out `rate_limited` answers up to `RATE_LIMIT_RETRIES` times.
+ * @returns the message's `ts`. @throws SlackDeliveryError
+ */
+async function postMessage(
+  client: webApi.WebClient,
+  logger: Logger,
+  channel: string,
+  { text, blocks }: SlackMessage,
+): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const result = await client.chat.postMessage({
+        channel,
+        text,
+        blocks,
+        unfurl_links: false,
+        unfurl_media: false,
+      });
+      if (!result.ts)
+        throw new SlackDeliveryError('no_ts', 'Slack accepted the message but returned no ts');
+      return result.ts;
+    } catch (error) {
+      if (error instanceof webApi.WebAPIRateLimitedError && attempt < RATE_LIMIT_RETRIES) {
+        logger.warn(
+          `digest: Slack rate-limited chat.postMessage; retrying after ${error.retryAfter} s`,
+        );
+        await sleep(error.retryAfter * 1000);
+        continue;
+      }
+      throw deliveryError(error);
+    }
+  }
+}
+
+/** Uploads the digest's full list as CSV in the message's thread; a failure is logged only. */
+async function attachCsv(
+  client: webApi.WebClient,
+  logger: Logger,
+  digest: DigestConfig,
+  view: DigestView,
+  ts: string,
+  csv: string,
+): Promise<void> {
+  try {
+    await client.filesUploadV2({
+      channel_id: digest.channel,
+      thread_ts: ts,
+      filename: csvFilename(view),
+      title: `VPN sessions ended ${view.from.toISOString()} – ${view.to.toISOString()}`,
+      content: csv,
+      initial_comment: `All ${view.sessions.length} sessions of this digest.`,
+    });
+  } catch (error) {
+    // The digest itself is posted; a missing attachment must not post it twice.
+    logger.error(`digest ${digest.name}: CSV attachment failed: ${deliveryError(error).message}`);
+  }
+}
+
 /** Builds the poster with its own Web API client (it also runs in worker processes without Bolt). */
 export function createSlackDigestPoster(options: SlackDigestPosterOptions): DigestPoster {
   const client = new webApi.WebClient(options.token, {
@@ -88,54 +147,11 @@ export function createSlackDigestPoster(options: SlackDigestPosterOptions): Dige
     logLevel: webApi.LogLevel.ERROR,
   });
   const { logger } = options;
-
-  const postMessage = async (channel: string, { text, blocks }: SlackMessage): Promise<string> => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const result = await client.chat.postMessage({
-          channel,
-          text,
-          blocks,
-          unfurl_links: false,
-          unfurl_media: false,
-        });
-        if (!result.ts)
-          throw new SlackDeliveryError('no_ts', 'Slack accepted the message but returned no ts');
-        return result.ts;
-      } catch (error) {
-        if (error instanceof webApi.WebAPIRateLimitedError && attempt < RATE_LIMIT_RETRIES) {
-          logger.warn(
-            `digest: Slack rate-limited chat.postMessage; retrying after ${error.retryAfter} s`,
-          );
-          await sleep(error.retryAfter * 1000);
-          continue;
-        }
-        throw deliveryError(error);
-      }
-    }
-  };
-
   return {
     async post(digest: DigestConfig, view: DigestView) {
       const { message, csv } = buildDigestMessage(view);
-      const ts = await postMessage(digest.channel, message);
-      if (csv !== null) {
-        try {
-          await client.filesUploadV2({
-            channel_id: digest.channel,
-            thread_ts: ts,
-            filename: csvFilename(view),
-            title: `VPN sessions ended ${view.from.toISOString()} – ${view.to.toISOString()}`,
-            content: csv,
-            initial_comment: `All ${view.sessions.length} sessions of this digest.`,
-          });
-        } catch (error) {
-          // The digest itself is posted; a missing attachment must not post it twice.
-          logger.error(
-            `digest ${digest.name}: CSV attachment failed: ${deliveryError(error).message}`,
-          );
-        }
-      }
+      const ts = await postMessage(client, logger, digest.channel, message);
+      if (csv !== null) await attachCsv(client, logger, digest, view, ts, csv);
       return { ts };
     },
   };

@@ -33,9 +33,7 @@ import type { Leadership } from '../../src/jobs/leadership.js';
 import { type RunOutcome, runJob, type ScheduledJob } from '../../src/jobs/scheduler.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createSlackDigestPoster } from '../../src/slack/digest-poster.js';
-import { openPostgresStore } from '../../src/store/postgres.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
-import type { StateStore } from '../../src/store/types.js';
+import { openStore, type StateStore } from '../../src/store/index.js';
 import { createEndpointCatalogue } from '../../src/vpn/catalogue.js';
 import type { Endpoint } from '../../src/vpn/endpoint.js';
 import { type Ec2Emulator, type EmulatedConnection, startEc2Emulator } from './ec2-emulator.js';
@@ -203,7 +201,131 @@ export function listedConnectionIds(message: PostedMessage): string[] {
   return [...blocksText(message).matchAll(CONNECTION_ID_PATTERN)].map((m) => m[0]);
 }
 
-/** Starts the emulator, the stand-in, a store and the first instance. */
+/** What every instance of one harness shares: the servers, the clock, the database. */
+interface HarnessWorld {
+  readonly clock: ManualClock;
+  readonly emulator: Ec2Emulator;
+  readonly slack: SlackStandIn;
+  readonly endpoints: readonly Endpoint[];
+  readonly digests: readonly DigestConfig[];
+  readonly echoLogs: boolean;
+  openDatabase(): Promise<StateStore>;
+  readonly gateways: { destroy(): void }[];
+  readonly instances: Set<DigestInstance>;
+  instanceCount: number;
+}
+
+/** A debug logger that keeps each line's `msg` in `lines` (and echoes it when asked). */
+function capturingLogger(world: HarnessWorld, lines: string[]): Logger {
+  return createLogger(
+    'debug',
+    (line) => {
+      const parsed: unknown = JSON.parse(line);
+      const msg =
+        typeof parsed === 'object' && parsed !== null && 'msg' in parsed
+          ? String(parsed.msg)
+          : line;
+      lines.push(msg);
+      if (world.echoLogs) process.stderr.write(`${line}\n`);
+    },
+    world.clock.now,
+  );
+}
+
+/** The real gateway against the emulator, retrying without back-off. */
+function emulatorGateway(world: HarnessWorld, logger: Logger) {
+  const gateway = createAwsGateway({
+    region: 'us-east-1',
+    logger,
+    maxAttempts: 2,
+    requestTimeoutMs: 5000,
+    clientConfig: {
+      endpoint: world.emulator.url,
+      credentials: { accessKeyId: 'AKIDDIGEST', secretAccessKey: 'digest-secret' },
+      retryStrategy: new ConfiguredRetryStrategy(2, () => 0),
+    },
+  });
+  world.gateways.push(gateway);
+  return gateway;
+}
+
+/** One process's worth: its own gateway, store connection, leadership, collector and jobs. */
+async function startInstance(world: HarnessWorld, holder?: string): Promise<DigestInstance> {
+  world.instanceCount += 1;
+  const name = holder ?? `instance-${world.instanceCount}`;
+  const logs: string[] = [];
+  const log = capturingLogger(world, logs);
+  const gateway = emulatorGateway(world, log);
+  const catalogue = createEndpointCatalogue({
+    gateway,
+    configured: world.endpoints,
+    region: 'us-east-1',
+    logger: log,
+  });
+  const store = await world.openDatabase();
+  const background = createBackground({
+    role: 'all',
+    digests: world.digests,
+    pollSeconds: HARNESS_POLL_SECONDS,
+    store,
+    gateway,
+    catalogue,
+    poster: createSlackDigestPoster({
+      token: DIGEST_BOT_TOKEN,
+      apiUrl: world.slack.url,
+      logger: log,
+      retries: 0,
+    }),
+    logger: log,
+    now: world.clock.now,
+    holder: name,
+  });
+  const { leadership, collector, digests } = background;
+  if (digests === null) throw new Error('startDigestHarness: no digest jobs');
+  const digestJob = (digest: DigestConfig) => {
+    const found = digests.jobs.find((j) => j.name === digestJobName(digest));
+    if (!found) throw new Error(`no job for digest ${digest.name}`);
+    return found;
+  };
+  let stopped = false;
+  const halt = async (giveUpLead: boolean) => {
+    if (stopped) return;
+    stopped = true;
+    world.instances.delete(instance);
+    if (giveUpLead) await leadership.release().catch(() => undefined);
+    await store.close();
+  };
+  const instance: DigestInstance = {
+    holder: name,
+    store,
+    leadership,
+    collector,
+    digests,
+    jobs: background.jobs,
+    logs,
+    poll: () => runJob(background.collectorJob, world.clock.now(), leadership),
+    tick: (digest, tickAt) => runJob(digestJob(digest), tickAt, leadership),
+    stop: () => halt(true),
+    crash: () => halt(false),
+  };
+  world.instances.add(instance);
+  return instance;
+}
+
+async function dropSchema(databaseUrl: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Starts the emulator, the stand-in, a store and the first instance. Over 60 lines: the harness's
+ * methods share the clock, the pending connections and the instances, and read best side by side.
+ */
 export async function startDigestHarness(options: DigestHarnessOptions): Promise<DigestHarness> {
   const clock = createManualClock(options.start);
   const endpoints = options.endpoints ?? [PROD, DEV];
@@ -217,108 +339,21 @@ export async function startDigestHarness(options: DigestHarnessOptions): Promise
   const slack = await startSlackStandIn({ botToken: DIGEST_BOT_TOKEN });
 
   const tempDir = mkdtempSync(join(tmpdir(), 'vpn-conns-digest-'));
-  const sqlitePath = join(tempDir, 'state.db');
   const schema = `digest_${randomBytes(6).toString('hex')}`;
-  const openDatabase = (): Promise<StateStore> =>
-    storeChoice.kind === 'sqlite'
-      ? openSqliteStore(sqlitePath, { now: clock.now })
-      : openPostgresStore(storeChoice.databaseUrl, { now: clock.now, schema, poolSize: 2 });
-
-  const logger = (lines: string[]): Logger =>
-    createLogger(
-      'debug',
-      (line) => {
-        const parsed: unknown = JSON.parse(line);
-        const msg =
-          typeof parsed === 'object' && parsed !== null && 'msg' in parsed
-            ? String(parsed.msg)
-            : line;
-        lines.push(msg);
-        if (options.echoLogs) process.stderr.write(`${line}\n`);
-      },
-      clock.now,
-    );
-
-  const gateways: { destroy(): void }[] = [];
-  const instances = new Set<DigestInstance>();
-  let instanceCount = 0;
-
-  const startInstance = async (holder?: string): Promise<DigestInstance> => {
-    instanceCount += 1;
-    const name = holder ?? `instance-${instanceCount}`;
-    const logs: string[] = [];
-    const log = logger(logs);
-    const gateway = createAwsGateway({
-      region: 'us-east-1',
-      logger: log,
-      maxAttempts: 2,
-      requestTimeoutMs: 5000,
-      clientConfig: {
-        endpoint: emulator.url,
-        credentials: { accessKeyId: 'AKIDDIGEST', secretAccessKey: 'digest-secret' },
-        retryStrategy: new ConfiguredRetryStrategy(2, () => 0),
-      },
-    });
-    gateways.push(gateway);
-    const catalogue = createEndpointCatalogue({
-      gateway,
-      configured: endpoints,
-      region: 'us-east-1',
-      logger: log,
-    });
-    const store = await openDatabase();
-    const background = createBackground({
-      role: 'all',
-      digests,
-      pollSeconds: HARNESS_POLL_SECONDS,
-      store,
-      gateway,
-      catalogue,
-      poster: createSlackDigestPoster({
-        token: DIGEST_BOT_TOKEN,
-        apiUrl: slack.url,
-        logger: log,
-        retries: 0,
-      }),
-      logger: log,
-      now: clock.now,
-      holder: name,
-    });
-    const { leadership, collector } = background;
-    const digestJobs = background.digests;
-    if (digestJobs === null) throw new Error('startDigestHarness: no digest jobs');
-    const digestJob = (digest: DigestConfig) => {
-      const found = digestJobs.jobs.find((j) => j.name === digestJobName(digest));
-      if (!found) throw new Error(`no job for digest ${digest.name}`);
-      return found;
-    };
-    let stopped = false;
-    const instance: DigestInstance = {
-      holder: name,
-      store,
-      leadership,
-      collector,
-      digests: digestJobs,
-      jobs: background.jobs,
-      logs,
-      poll: () => runJob(background.collectorJob, clock.now(), leadership),
-      tick: (digest, tickAt) => runJob(digestJob(digest), tickAt, leadership),
-      async stop() {
-        if (stopped) return;
-        stopped = true;
-        instances.delete(instance);
-        await leadership.release().catch(() => undefined);
-        await store.close();
-      },
-      async crash() {
-        if (stopped) return;
-        stopped = true;
-        instances.delete(instance);
-        await store.close();
-      },
-    };
-    instances.add(instance);
-    return instance;
+  const world: HarnessWorld = {
+    clock,
+    emulator,
+    slack,
+    endpoints,
+    digests,
+    echoLogs: options.echoLogs ?? false,
+    openDatabase: () =>
+      storeChoice.kind === 'sqlite'
+        ? openStore(`sqlite:${join(tempDir, 'state.db')}`, { now: clock.now })
+        : openStore(storeChoice.databaseUrl, { now: clock.now, schema, poolSize: 2 }),
+    gateways: [],
+    instances: new Set(),
+    instanceCount: 0,
   };
 
   const scheduled: EmulatedConnection[] = [];
@@ -339,13 +374,13 @@ export async function startDigestHarness(options: DigestHarnessOptions): Promise
     endpoints,
     digests,
     digest: first,
-    instance: await startInstance(),
-    startInstance,
+    instance: await startInstance(world),
+    startInstance: (holder) => startInstance(world, holder),
     async restart(restartOptions = {}) {
       const from = restartOptions.from ?? harness.instance;
       if (restartOptions.crash) await from.crash();
       else await from.stop();
-      harness.instance = await startInstance(restartOptions.holder ?? from.holder);
+      harness.instance = await startInstance(world, restartOptions.holder ?? from.holder);
     },
     scheduleSessions(connections) {
       scheduled.push(...connections);
@@ -363,20 +398,12 @@ export async function startDigestHarness(options: DigestHarnessOptions): Promise
       return slack.messages.filter((m) => m.channel === first.channel && m.threadTs === undefined);
     },
     async close() {
-      for (const instance of [...instances]) await instance.stop();
-      for (const gateway of gateways) gateway.destroy();
+      for (const instance of [...world.instances]) await instance.stop();
+      for (const gateway of world.gateways) gateway.destroy();
       await slack.close();
       await emulator.close();
       rmSync(tempDir, { recursive: true, force: true });
-      if (storeChoice.kind === 'postgres') {
-        const client = new pg.Client({ connectionString: storeChoice.databaseUrl });
-        await client.connect();
-        try {
-          await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
-        } finally {
-          await client.end();
-        }
-      }
+      if (storeChoice.kind === 'postgres') await dropSchema(storeChoice.databaseUrl, schema);
     },
   };
   return harness;
