@@ -3,6 +3,13 @@
  * on `all` and `worker`, when a digest is configured, the collector (every
  * poll interval) and one job per digest — all leader-only, under one
  * leadership. The composition root builds this once and starts the scheduler.
+ *
+ * A new scheduled consumer (a weekly report, say) is one more `ScheduledJob`
+ * pushed here: a cron and time zone from its config, `leaderOnly: true`, and a
+ * `run(at)` that reads what the collector stored, checks `periodDone`, posts,
+ * then records the post with `markReported` in one transaction — as
+ * `jobs/digest.ts` does. A consumer that needs endpoints polled adds its
+ * endpoint selection to the collector's scope.
  */
 import {
   type Collector,
