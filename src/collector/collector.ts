@@ -37,8 +37,9 @@ export interface EndpointPoll {
   readonly endpoint: Endpoint;
   /** When the poll started: it sees sessions that ended after `at` − 60 minutes. */
   readonly at: Date;
-  /** Connections AWS listed, by kind: the concurrency sample a history or a metric keeps. */
+  /** Connections AWS listed as `active`: the concurrency sample a history or a metric keeps. */
   readonly active: number;
+  /** Connections AWS listed as ended (`terminated`, `failed-to-terminate`). */
   readonly ended: number;
   /** Ended sessions recorded for the first time. */
   readonly recorded: number;
@@ -132,7 +133,7 @@ export async function pollEndpoint(endpoint: Endpoint, deps: CollectorDeps): Pro
     for (const connection of page) {
       const session = toEndedSession(connection, at);
       if (session) ended.push(session);
-      else active += 1;
+      else if (connection.status === 'active') active += 1;
     }
   }
   const recorded = await deps.store.recordSessions(ended);
