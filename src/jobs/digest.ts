@@ -62,8 +62,6 @@ export interface DigestJobsDeps {
 export interface DigestJobs {
   /** One scheduled job per digest (`digest:NAME`), leader-only, on the digest's cron and time zone. */
   readonly jobs: readonly ScheduledJob<TickOutcome>[];
-  /** Posts one digest for the tick at `tickAt` (the job's run; the caller holds the lead). */
-  tick(digest: DigestConfig, tickAt: Date): Promise<TickOutcome>;
   /** What `/vpn-conns digest` shows. */
   status(): Promise<DigestStatus[]>;
   /** The digest as it would be posted now, marking nothing (`/vpn-conns digest now`). */
@@ -223,16 +221,15 @@ async function statusOf(deps: DigestJobsDeps): Promise<DigestStatus[]> {
 
 /** Builds the digest jobs over the store, the collector and a poster. */
 export function createDigestJobs(deps: DigestJobsDeps): DigestJobs {
-  const tick = (digest: DigestConfig, tickAt: Date) => tickDigest(deps, digest, tickAt);
   return {
     jobs: deps.digests.map((digest) => ({
       name: digestJobName(digest),
       schedule: { cron: digest.cron, timezone: digest.timezone },
       leaderOnly: true,
       description: `to ${digest.channel}`,
-      run: (at: Date) => tick(digest, at),
+      // Posts one digest for the tick at `at`; the scheduler has checked the lead.
+      run: (at: Date) => tickDigest(deps, digest, at),
     })),
-    tick,
     status: () => statusOf(deps),
     async preview(digest) {
       // A preview reads what the collector has recorded; it does not poll AWS.
