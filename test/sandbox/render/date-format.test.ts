@@ -41,6 +41,10 @@ describe('formatSlackDate (static/blocks.js)', () => {
     expect(at('UTC', '{date}')).toBe('November 27th, 2026');
     expect(at('UTC', '{date_short}')).toBe('Nov 27, 2026');
     expect(at('UTC', '{date_long}')).toBe('Friday, November 27th, 2026');
+    expect(at('UTC', '{date_slash}')).toBe('27/11/2026');
+    expect(at('UTC', '{date_long_full}')).toBe('November 27, 2026');
+    expect(at('UTC', '{day_divider_pretty}')).toBe('Friday, November 27th, 2026');
+    expect(at('UTC', '{day_divider_pretty}', Date.UTC(2026, 11, 1))).toBe('Friday, November 27th');
   });
 
   it('moves to the next day where the reader lives', () => {
@@ -58,7 +62,7 @@ describe('formatSlackDate (static/blocks.js)', () => {
     expect(format(1795780800, '{time}', { timeZone: 'UTC', now: LATER })).toBe('12:00 PM');
   });
 
-  it("says Today, Yesterday or Tomorrow in the *_pretty tokens, by the reader's calendar", () => {
+  it("says today, yesterday or tomorrow in the *_pretty tokens, by the reader's calendar", () => {
     const sameDay = Date.UTC(2026, 10, 27, 23, 0);
     expect(at('UTC', '{date_pretty}', sameDay)).toBe('Today');
     expect(at('UTC', '{date_short_pretty} {time}', sameDay)).toBe('Today 8:40 PM');
@@ -70,6 +74,7 @@ describe('formatSlackDate (static/blocks.js)', () => {
       'Yesterday',
     );
     expect(at('UTC', '{date_short_pretty}')).toBe('Nov 27, 2026');
+    expect(at('UTC', 'since {date_pretty} at {time}', sameDay)).toBe('since today at 8:40 PM');
   });
 
   it('says how long ago, or in how long, for {ago}', () => {

@@ -9,10 +9,12 @@ import type { RenderContext } from './types.js';
 
 export type Json = Record<string, unknown>;
 
+/** True for a plain JSON object (not an array, not null). */
 export function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** The value when it is a string, else `undefined`. */
 export function stringOf(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }

@@ -91,8 +91,9 @@
   /**
    * Formats a Slack date token (`<!date^UNIX^FORMAT|fallback>`) the way Slack
    * does, in `options.timeZone` (default: the browser's), with `options.now`
-   * (ms or Date; default now) for {ago} and the "Today"/"Yesterday" of the
-   * *_pretty tokens, and a 12-hour clock unless `options.hour12` is false.
+   * (ms or Date; default now) for {ago} and the today/yesterday/tomorrow of
+   * the *_pretty tokens (capitalized at the start of the format), and a
+   * 12-hour clock unless `options.hour12` is false.
    * Returns `null` when it cannot (bad time, unknown token, unknown zone):
    * the caller then keeps the fallback text.
    */
@@ -116,26 +117,36 @@
     const date = `${month} ${ordinal(f.day)}, ${f.year}`;
     const short = `${month.slice(0, 3)} ${f.day}, ${f.year}`;
     const long = `${f.weekday}, ${date}`;
-    const relative = { 0: 'Today', [-1]: 'Yesterday', 1: 'Tomorrow' }[
+    const relative = { 0: 'today', [-1]: 'yesterday', 1: 'tomorrow' }[
       f.dayNumber - today.dayNumber
     ];
+    const sameYear = f.year === today.year;
     const tokens = {
       date_num: `${f.year}-${pad(f.month)}-${pad(f.day)}`,
+      date_slash: `${pad(f.day)}/${pad(f.month)}/${f.year}`,
       date,
       date_short: short,
       date_long: long,
+      date_long_full: `${month} ${f.day}, ${f.year}`,
       date_pretty: relative || date,
       date_short_pretty: relative || short,
       date_long_pretty: relative || long,
+      day_divider_pretty:
+        relative || (sameYear ? `${f.weekday}, ${month} ${ordinal(f.day)}` : long),
       time: clock(f, hour12, false),
       time_secs: clock(f, hour12, true),
       ago: ago(ms, nowMs),
     };
     let unknown = false;
-    const text = format.replace(/\{([a-z_]+)\}/g, (whole, name) => {
-      if (Object.hasOwn(tokens, name)) return tokens[name];
-      unknown = true;
-      return whole;
+    const text = format.replace(/\{([a-z_]+)\}/g, (whole, name, offset) => {
+      if (!Object.hasOwn(tokens, name)) {
+        unknown = true;
+        return whole;
+      }
+      const value = tokens[name];
+      // Slack writes "Today at 9:40" but "since today".
+      if (offset !== 0 || value !== relative) return value;
+      return value.charAt(0).toUpperCase() + value.slice(1);
     });
     return unknown ? null : text;
   }
