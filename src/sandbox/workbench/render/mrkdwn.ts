@@ -207,10 +207,17 @@ function canClose(atoms: readonly Atom[], j: number, marker: string): boolean {
 /** HTML for `atoms[start..end)`: bold, italic and strike spans, the rest escaped. */
 function emphasize(atoms: readonly Atom[], start: number, end: number): string {
   let html = '';
+  // Plain characters are escaped a run at a time, not one by one.
+  let text = '';
+  const flush = () => {
+    html += escapeHtml(text);
+    text = '';
+  };
   let i = start;
   while (i < end) {
     const atom = atoms[i] as Atom;
     if (atom.kind === 'html') {
+      flush();
       html += atom.html;
       i += 1;
       continue;
@@ -222,14 +229,16 @@ function emphasize(atoms: readonly Atom[], start: number, end: number): string {
       }
       if (close !== -1) {
         const tag = EMPHASIS[atom.char] as string;
+        flush();
         html += `<${tag}>${emphasize(atoms, i + 1, close)}</${tag}>`;
         i = close + 1;
         continue;
       }
     }
-    html += escapeHtml(atom.char);
+    text += atom.char;
     i += 1;
   }
+  flush();
   return html;
 }
 

@@ -33,18 +33,30 @@
     return `${n}${{ 1: 'st', 2: 'nd', 3: 'rd' }[n % 10] || 'th'}`;
   }
 
+  // Making an Intl.DateTimeFormat costs far more than using one: one per time zone.
+  const formatters = new Map();
+  function formatterFor(timeZone) {
+    const key = timeZone === undefined ? '' : String(timeZone);
+    let formatter = formatters.get(key);
+    if (formatter === undefined) {
+      formatter = new Intl.DateTimeFormat('en-US', {
+        timeZone,
+        year: 'numeric',
+        month: 'numeric',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: 'numeric',
+        second: 'numeric',
+        hourCycle: 'h23',
+      });
+      formatters.set(key, formatter);
+    }
+    return formatter;
+  }
+
   /** The calendar fields of `ms` in `timeZone` (the browser's when undefined). */
   function fieldsIn(ms, timeZone) {
-    const parts = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-      hourCycle: 'h23',
-    }).formatToParts(new Date(ms));
+    const parts = formatterFor(timeZone).formatToParts(new Date(ms));
     const get = (type) => Number(parts.find((p) => p.type === type)?.value);
     const fields = {
       year: get('year'),
@@ -58,6 +70,14 @@
     fields.dayNumber = Date.UTC(fields.year, fields.month - 1, fields.day) / DAY_MS;
     fields.weekday = WEEKDAYS[new Date(fields.dayNumber * DAY_MS).getUTCDay()];
     return fields;
+  }
+
+  // "Now" changes little while a page of dates is formatted: remember it per minute and zone.
+  let lastToday = { key: '', fields: null };
+  function todayIn(nowMs, timeZone) {
+    const key = `${Math.floor(nowMs / 60_000)} ${timeZone}`;
+    if (lastToday.key !== key) lastToday = { key, fields: fieldsIn(nowMs, timeZone) };
+    return lastToday.fields;
   }
 
   const pad = (n) => String(n).padStart(2, '0');
@@ -108,7 +128,7 @@
     let today;
     try {
       f = fieldsIn(ms, opts.timeZone);
-      today = fieldsIn(nowMs, opts.timeZone);
+      today = todayIn(nowMs, opts.timeZone);
     } catch {
       return null;
     }
@@ -167,8 +187,13 @@
   }
   const HOUR12 = prefersHour12();
 
-  /** Replaces a `time.slack-date`'s text with the localized date; keeps the fallback when it cannot. */
-  function localizeDate(time) {
+  /**
+   * Replaces a `time.slack-date`'s text with the localized date; keeps the
+   * fallback when it cannot. Done once per element unless `again` (for {ago}).
+   */
+  function localizeDate(time, again) {
+    if (time.dataset.localized === 'true' && !again) return;
+    time.dataset.localized = 'true';
     if (time.dataset.fallback === undefined) time.dataset.fallback = time.textContent;
     const text = formatSlackDate(time.dataset.ts, time.dataset.format, { hour12: HOUR12 });
     time.textContent = text === null ? time.dataset.fallback : text;
@@ -294,8 +319,9 @@
 
   /**
    * Localizes the dates and wires the interactive elements under `root` (a
-   * message, a channel's list, the document). Idempotent: dates are formatted
-   * again from their original fallback, elements are wired once.
+   * message, a channel's list, the document). Idempotent: each date is
+   * localized once and each element wired once (both marked in a data-*
+   * attribute), so calling it again on the same root costs one query.
    */
   function enhance(root) {
     const base = root || document.body;
@@ -319,7 +345,7 @@
     // "5 minutes ago" moves on.
     setInterval(() => {
       for (const time of document.querySelectorAll('time.slack-date[data-format*="{ago}"]')) {
-        localizeDate(time);
+        localizeDate(time, true);
       }
     }, 30_000);
   }
