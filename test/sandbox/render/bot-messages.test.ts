@@ -7,8 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { renderMessage } from '../../../src/sandbox/workbench/render/index.js';
 import { literal } from '../../../src/slack/blocks/mrkdwn.js';
 import { buttonsOf, textObjects } from '../../support/slack-message.js';
-import { TRICKY_USERNAMES } from '../../support/vpn-data.js';
-import { botMessages } from './bot-messages.js';
+import { botMessages, TRICKY_USERNAMES } from './bot-messages.js';
 import { assertSafeHtml, buttonsIn, CTX, decode, readable, visibleText } from './html.js';
 
 type Json = Record<string, unknown>;

@@ -22,8 +22,11 @@ import { buildTerminateResultMessage } from '../../../src/slack/blocks/terminate
 import type { EndedSession } from '../../../src/store/types.js';
 import { type Connection, normalizeConnection } from '../../../src/vpn/connection.js';
 import type { Endpoint } from '../../../src/vpn/endpoint.js';
+// The fleet generator is the one the EC2 emulator uses; imported here only, for the other tests too.
 import type { EmulatedConnection } from '../../support/ec2-emulator.js';
-import { DEFAULT_FLEET_NOW, generateFleet } from '../../support/vpn-data.js';
+import { DEFAULT_FLEET_NOW, generateFleet, TRICKY_USERNAMES } from '../../support/vpn-data.js';
+
+export { TRICKY_USERNAMES };
 
 export const NOW = DEFAULT_FLEET_NOW;
 

@@ -106,6 +106,7 @@ describe('renderMessage: the message around the blocks', () => {
       files: [
         { id: 'F1', name: 'vpn-digest.csv', url: '/files/F1/vpn-digest.csv', title: 'Digest' },
         { id: 'F2', name: 'evil.csv', url: 'javascript:alert(1)' },
+        { id: 'F3', name: 'elsewhere.csv', url: '//evil.example/x.csv' },
       ],
     });
     const links = tagsOf(html).filter((t) => t.name === 'a' && !t.closing);
@@ -116,6 +117,7 @@ describe('renderMessage: the message around the blocks', () => {
     });
     expect(html).toMatch(/download="vpn-digest.csv" data-file-id="F1">vpn-digest.csv<\/a>/);
     expect(visibleText(html)).toContain('evil.csv');
+    expect(visibleText(html)).toContain('elsewhere.csv');
   });
 
   it('shows the reply count of a thread as a link carrying the thread ts', () => {
@@ -365,6 +367,39 @@ describe('renderMessage: blocks', () => {
     expect(html).toContain('<blockquote class="slack-quote">quoted</blockquote>');
     expect(visibleText(html)).toContain('🎉not a link');
     expect(tagsOf(html).filter((t) => t.name === 'a' && !t.closing)).toHaveLength(1);
+  });
+
+  it('renders table, markdown and video blocks, escaped', () => {
+    const html = render([
+      {
+        type: 'table',
+        rows: [
+          [
+            { type: 'raw_text', text: '<b>user</b>' },
+            { type: 'raw_text', text: 'sessions' },
+          ],
+          [
+            {
+              type: 'rich_text',
+              elements: [{ type: 'rich_text_section', elements: [{ type: 'text', text: 'bob' }] }],
+            },
+            { type: 'raw_text', text: '3' },
+          ],
+        ],
+      },
+      { type: 'markdown', text: '**not parsed** <i>x</i>' },
+      {
+        type: 'video',
+        title: plain('Demo'),
+        video_url: 'https://example.com/v',
+        alt_text: 'a video',
+        thumbnail_url: 'https://example.com/t.png',
+      },
+    ]);
+    expect(html).toContain('<tr><td>&lt;b&gt;user&lt;/b&gt;</td><td>sessions</td></tr>');
+    expect(html).toContain('<td><div class="slack-rich-section">bob</div></td>');
+    expect(visibleText(html)).toContain('**not parsed** <i>x</i>');
+    expect(html).toMatch(/<a class="slack-link" href="https:\/\/example.com\/v"[^>]*>Demo<\/a>/);
   });
 
   it('shows an unknown block type as a visible placeholder naming it', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderMrkdwn, renderPlainText } from '../../../src/sandbox/workbench/render/index.js';
 import { escapeMrkdwn, literal } from '../../../src/slack/blocks/mrkdwn.js';
-import { TRICKY_USERNAMES } from '../../support/vpn-data.js';
+import { TRICKY_USERNAMES } from './bot-messages.js';
 import { assertSafeHtml, CTX, tagsOf, visibleText } from './html.js';
 
 const render = (text: string) => renderMrkdwn(text, CTX);
