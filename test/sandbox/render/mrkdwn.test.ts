@@ -222,6 +222,26 @@ describe('renderMrkdwn: escaping', () => {
   });
 });
 
+describe('renderMrkdwn: pathological input', () => {
+  // Messages over Slack's limits are still shown (with a badge): they can be long.
+  it('renders deeply nested markers without running out of stack', () => {
+    const depth = 20_000;
+    const text = `${'*a _b '.repeat(depth)}${' b_ a*'.repeat(depth)}`;
+    const html = render(text);
+    assertSafeHtml(html);
+    expect(visibleText(html).replace(/[*_]/g, '')).toBe(text.replace(/[*_]/g, ''));
+  });
+
+  it('renders long runs of unclosed markers, brackets and escaped backticks', () => {
+    for (const unit of ['*a ', '<', '<<x', `${ZWSP}\``, '&lt;<', '_ ~ * ', '<@U1|<']) {
+      const text = unit.repeat(Math.ceil(100_000 / unit.length));
+      const html = render(text);
+      assertSafeHtml(html);
+      expect(visibleText(html)).toBe(text.replaceAll('&lt;', '<'));
+    }
+  });
+});
+
 describe('renderPlainText', () => {
   it('shows the text as typed, escaped, with newlines', () => {
     expect(renderPlainText('<b>&amp; *x*\nnext', true)).toBe('&lt;b&gt;&amp;amp; *x*<br>next');

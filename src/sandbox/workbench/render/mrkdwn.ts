@@ -109,22 +109,37 @@ function renderToken(content: string, ctx: RenderContext, plain: boolean): strin
   return plain ? text : link(url, text, 'slack-link');
 }
 
+/**
+ * A search for `char` in `text` from ever-increasing positions that reads
+ * the text once in all: where the last search found nothing, or something at
+ * or after `from`, that is still the answer. Keeps long hostile texts
+ * (`<<<<…`) linear.
+ */
+function forwardFinder(text: string, char: string): (from: number) => number {
+  let found = -2;
+  return (from) => {
+    if (found === -1 || found >= from) return found;
+    found = text.indexOf(char, from);
+    return found;
+  };
+}
+
 /** Text inside code: entities decoded once, tokens as their display text, nothing else. */
 function codeText(text: string, ctx: RenderContext): string {
+  const nextOpen = forwardFinder(text, '<');
+  const nextClose = forwardFinder(text, '>');
   let html = '';
-  let rest = text;
-  for (let open = rest.indexOf('<'); open !== -1; open = rest.indexOf('<')) {
-    const close = rest.indexOf('>', open + 1);
-    const inner = close === -1 ? '' : rest.slice(open + 1, close);
-    if (close === -1 || inner.includes('<') || inner === '') {
-      html += escapeHtml(decodeSlackEntities(rest.slice(0, open + 1)));
-      rest = rest.slice(open + 1);
-      continue;
-    }
-    html += escapeHtml(decodeSlackEntities(rest.slice(0, open))) + renderToken(inner, ctx, true);
-    rest = rest.slice(close + 1);
+  let from = 0;
+  for (let open = nextOpen(0); open !== -1; open = nextOpen(open + 1)) {
+    const close = nextClose(open + 1);
+    if (close === -1) break;
+    const reopened = nextOpen(open + 1);
+    if (close === open + 1 || (reopened !== -1 && reopened < close)) continue;
+    html += escapeHtml(decodeSlackEntities(text.slice(from, open)));
+    html += renderToken(text.slice(open + 1, close), ctx, true);
+    from = close + 1;
   }
-  return html + escapeHtml(decodeSlackEntities(rest));
+  return html + escapeHtml(decodeSlackEntities(text.slice(from)));
 }
 
 const ENTITY = /^&(lt|gt|amp);/;
@@ -137,20 +152,23 @@ const ENTITY = /^&(lt|gt|amp);/;
  */
 function lex(line: string, ctx: RenderContext): Atom[] {
   const atoms: Atom[] = [];
+  const nextOpen = forwardFinder(line, '<');
+  const nextClose = forwardFinder(line, '>');
+  const nextTick = forwardFinder(line, '`');
   let i = 0;
   while (i < line.length) {
     const char = line[i] as string;
     const escaped = line[i - 1] === ZERO_WIDTH_SPACE;
     if (char === '<') {
-      const close = line.indexOf('>', i + 1);
-      const inner = close === -1 ? '' : line.slice(i + 1, close);
-      if (inner !== '' && !inner.includes('<')) {
-        atoms.push({ kind: 'html', html: renderToken(inner, ctx, false) });
+      const close = nextClose(i + 1);
+      const reopened = nextOpen(i + 1);
+      if (close > i + 1 && (reopened === -1 || reopened > close)) {
+        atoms.push({ kind: 'html', html: renderToken(line.slice(i + 1, close), ctx, false) });
         i = close + 1;
         continue;
       }
     } else if (char === '`' && !escaped) {
-      const close = line.indexOf('`', i + 1);
+      const close = nextTick(i + 1);
       if (close > i + 1 && line[close - 1] !== ZERO_WIDTH_SPACE) {
         const code = codeText(line.slice(i + 1, close), ctx);
         atoms.push({ kind: 'html', html: `<code class="slack-code">${code}</code>` });
@@ -204,8 +222,31 @@ function canClose(atoms: readonly Atom[], j: number, marker: string): boolean {
   return next === undefined || next.kind !== 'char' || !isWordChar(next.char);
 }
 
+/** Where each marker can close a span, in order: found once per line, searched by bisection. */
+type Closers = Readonly<Record<string, readonly number[]>>;
+
+function findClosers(atoms: readonly Atom[]): Closers {
+  const closers: Record<string, number[]> = { '*': [], _: [], '~': [] };
+  for (const [j, atom] of atoms.entries()) {
+    if (atom.kind === 'char' && canClose(atoms, j, atom.char)) closers[atom.char]?.push(j);
+  }
+  return closers;
+}
+
+/** The first of the sorted `positions` that is at least `from`, or -1. */
+function firstFrom(positions: readonly number[], from: number): number {
+  let low = 0;
+  let high = positions.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if ((positions[middle] as number) < from) low = middle + 1;
+    else high = middle;
+  }
+  return positions[low] ?? -1;
+}
+
 /** HTML for `atoms[start..end)`: bold, italic and strike spans, the rest escaped. */
-function emphasize(atoms: readonly Atom[], start: number, end: number): string {
+function emphasize(atoms: readonly Atom[], closers: Closers, start: number, end: number): string {
   let html = '';
   // Plain characters are escaped a run at a time, not one by one.
   let text = '';
@@ -223,14 +264,11 @@ function emphasize(atoms: readonly Atom[], start: number, end: number): string {
       continue;
     }
     if (canOpen(atoms, i)) {
-      let close = -1;
-      for (let j = i + 2; j < end && close === -1; j++) {
-        if (canClose(atoms, j, atom.char)) close = j;
-      }
-      if (close !== -1) {
+      const close = firstFrom(closers[atom.char] ?? [], i + 2);
+      if (close !== -1 && close < end) {
         const tag = EMPHASIS[atom.char] as string;
         flush();
-        html += `<${tag}>${emphasize(atoms, i + 1, close)}</${tag}>`;
+        html += `<${tag}>${emphasize(atoms, closers, i + 1, close)}</${tag}>`;
         i = close + 1;
         continue;
       }
@@ -245,7 +283,7 @@ function emphasize(atoms: readonly Atom[], start: number, end: number): string {
 /** One line of mrkdwn (no newline) as inline HTML. */
 function renderLine(line: string, ctx: RenderContext): string {
   const atoms = lex(line, ctx);
-  return emphasize(atoms, 0, atoms.length);
+  return emphasize(atoms, findClosers(atoms), 0, atoms.length);
 }
 
 /**
