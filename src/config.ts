@@ -227,6 +227,31 @@ function parseEndpointList(value: string, ctx: z.RefinementCtx): ConfiguredEndpo
   return endpoints;
 }
 
+const DATABASE_EXPECTED = 'expected sqlite:PATH or postgres://user:password@host:5432/db';
+
+/**
+ * What is wrong with a `DATABASE_URL`, or `null`. Names at most the scheme,
+ * never the URL, which may hold a password.
+ */
+function databaseUrlProblem(url: string): string | null {
+  if (/^sqlite:/i.test(url)) {
+    const path = url.slice('sqlite:'.length);
+    return path === '' || path.startsWith('//')
+      ? `sqlite: takes a file path (sqlite:./data/vpn-conns.db, sqlite:/abs/path.db or sqlite::memory:)`
+      : null;
+  }
+  if (/^postgres(ql)?:\/\//i.test(url)) {
+    try {
+      return new URL(url).hostname === '' ? `names no host; ${DATABASE_EXPECTED}` : null;
+    } catch {
+      return `is not a valid postgres:// URL; ${DATABASE_EXPECTED}`;
+    }
+  }
+  // Only a URL-shaped scheme is named: in `user:secret@host` the text before ':' is not one.
+  const scheme = /^([a-z][a-z0-9+.-]{0,19}):\/\//i.exec(url)?.[1];
+  return `${scheme === undefined ? 'is not a URL' : `has the unsupported scheme ${scheme}:`}; ${DATABASE_EXPECTED}`;
+}
+
 const integer = (name: string, min: number, max: number, fallback: number) =>
   z
     .string()
@@ -339,7 +364,15 @@ const envSchema = z.object({
     .enum(['debug', 'info', 'warn', 'error'], { error: 'must be debug, info, warn or error' })
     .optional()
     .default('info'),
-  DATABASE_URL: z.string().trim().optional().default(DEFAULT_DATABASE_URL),
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .optional()
+    .default(DEFAULT_DATABASE_URL)
+    .superRefine((value, ctx) => {
+      const problem = databaseUrlProblem(value);
+      if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+    }),
   VPN_CONNS_ROLE: ROLE.optional().default('all'),
   VPN_CONNS_CONFIG: z.string().optional(),
   DIGEST_POLL_SECONDS: integer('seconds', 10, 3600, 300),
@@ -375,10 +408,19 @@ function digestFromEnv(
   problems: string[],
 ): DigestConfig[] {
   if (env.DIGEST_CHANNEL === undefined) {
-    for (const variable of Object.values(DIGEST_VARIABLES)) {
-      if (env[variable] !== undefined && variable !== 'DIGEST_CHANNEL') {
-        problems.push(`${variable}: has no effect without DIGEST_CHANNEL`);
-      }
+    // Still check each value: a bad cron should not wait for the day the channel is set.
+    const fields = { cron: 'DIGEST_CRON', timezone: 'DIGEST_TIMEZONE', empty: 'DIGEST_EMPTY' };
+    for (const [field, variable] of Object.entries(fields) as [keyof typeof fields, string][]) {
+      const value = env[variable];
+      if (value === undefined) continue;
+      const checked = digestSchema.shape[field].safeParse(
+        field === 'empty' ? value.trim().toLowerCase() : value,
+      );
+      const why = checked.success ? '' : `${checked.error.issues[0]?.message ?? 'is not valid'}, and `;
+      problems.push(`${variable}: ${why}has no effect without DIGEST_CHANNEL`);
+    }
+    if (env.DIGEST_ENDPOINTS !== undefined) {
+      problems.push('DIGEST_ENDPOINTS: has no effect without DIGEST_CHANNEL');
     }
     return [];
   }
@@ -477,14 +519,43 @@ function problemsOf(error: z.ZodError): string[] {
   });
 }
 
+/** Who reads the configuration: the bot needs Slack settings, the terminal command does not. */
+export type ConfigPurpose = 'cli' | 'bot';
+
+/** The Slack settings problems of a bot start, from the raw (non-empty) variables. */
+function slackProblems(source: Record<string, string | undefined>, role: string): string[] {
+  if (source.SLACK_BOT_TOKEN === undefined) {
+    const also =
+      role === 'worker' || source.SLACK_APP_TOKEN !== undefined
+        ? ''
+        : ' (with SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN for Socket Mode)';
+    return [
+      `SLACK_BOT_TOKEN: is required to run the bot${also}: OAuth & Permissions → Bot User OAuth Token, xoxb-…; the terminal command needs no Slack settings (vpn-conns help)`,
+    ];
+  }
+  if (
+    role !== 'worker' &&
+    source.SLACK_APP_TOKEN === undefined &&
+    source.SLACK_SIGNING_SECRET === undefined
+  ) {
+    return [
+      'SLACK_SIGNING_SECRET: is required for HTTP mode (Basic Information → Signing Secret), or set SLACK_APP_TOKEN=xapp-… for Socket Mode',
+    ];
+  }
+  return [];
+}
+
 /**
- * Parses and checks the environment once. Never echoes a secret.
+ * Parses and checks the environment once, and reports every problem in one
+ * go (never one per start). Never echoes a secret. With `purpose: 'bot'`,
+ * missing Slack settings and a worker without a digest are problems too.
  *
  * @throws ConfigError with one line per problem.
  */
 export function loadConfig(
   env: Readonly<Record<string, string | undefined>>,
   readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+  purpose: ConfigPurpose = 'cli',
 ): Config {
   // Treat empty strings as unset, as most shells and dotenv files intend.
   const source: Record<string, string | undefined> = {};
@@ -517,9 +588,13 @@ export function loadConfig(
       problems.push(`${source.VPN_CONNS_CONFIG}: endpoint alias "${endpoint.alias}" appears twice`);
     fileAliases.add(endpoint.alias);
   }
-  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
-  const value = parsed.data;
-  const configured = value.VPN_ENDPOINTS ?? file.endpoints ?? null;
+  // VPN_ENDPOINTS may be fine while other variables are not: check the digests against it anyway.
+  const envEndpoints = parsed.success
+    ? parsed.data.VPN_ENDPOINTS
+    : source.VPN_ENDPOINTS === undefined
+      ? null
+      : envSchema.shape.VPN_ENDPOINTS.safeParse(source.VPN_ENDPOINTS).data;
+  const configured = envEndpoints ?? file.endpoints ?? null;
   if (configured) {
     const aliases = new Set(configured.map((e) => e.alias));
     for (const digest of digests) {
@@ -531,52 +606,75 @@ export function loadConfig(
         );
       }
     }
-    if (problems.length > 0) throw new ConfigError(problems);
   }
-  let slack: SlackConfig | null = null;
-  if (value.SLACK_BOT_TOKEN !== undefined) {
-    const common = {
-      botToken: value.SLACK_BOT_TOKEN,
-      apiUrl: value.SLACK_API_URL,
-      userMap: value.VPN_USER_MAP,
-    };
-    if (value.SLACK_APP_TOKEN !== undefined) {
-      slack = { ...common, mode: 'socket', appToken: value.SLACK_APP_TOKEN, port: value.PORT };
-    } else if (value.SLACK_SIGNING_SECRET !== undefined) {
-      slack = {
-        ...common,
-        mode: 'http',
-        signingSecret: value.SLACK_SIGNING_SECRET,
-        port: value.PORT,
-      };
-    } else if (value.VPN_CONNS_ROLE === 'worker') {
-      slack = { ...common, mode: 'none', port: value.PORT };
-    } else {
-      throw new ConfigError([
-        'SLACK_SIGNING_SECRET: is required for HTTP mode (or set SLACK_APP_TOKEN=xapp-… for Socket Mode)',
-      ]);
+  const role = parsed.success ? parsed.data.VPN_CONNS_ROLE : (source.VPN_CONNS_ROLE ?? 'all');
+  if (purpose === 'bot') {
+    problems.push(...slackProblems(source, role));
+    if (role === 'worker' && digests.length === 0 && !problems.some((p) => p.startsWith('DIGEST_'))) {
+      problems.push(
+        'VPN_CONNS_ROLE: worker runs only the digests, and none is configured (set DIGEST_CHANNEL)',
+      );
     }
+  } else if (parsed.success && source.SLACK_BOT_TOKEN !== undefined) {
+    // The terminal command ignores Slack, but a half-configured bot token is still worth a line.
+    problems.push(...slackProblems(source, role));
   }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const value = parsed.data;
   return {
     access: { allowed: value.VPN_CONNS_ALLOWED, admins: value.VPN_CONNS_ADMINS },
     aws: {
       region: value.AWS_REGION,
-      endpoints:
-        configured?.map(({ alias, id, region, ...rest }) => ({
-          alias,
-          id,
-          region: region ?? value.AWS_REGION,
-          ...('roleArn' in rest && rest.roleArn !== undefined ? { roleArn: rest.roleArn } : {}),
-        })) ?? null,
+      endpoints: configured?.map((e) => configuredEndpoint(e, value.AWS_REGION, source)) ?? null,
       requestTimeoutMs: value.AWS_REQUEST_TIMEOUT_SECONDS * 1000,
       maxAttempts: value.AWS_MAX_ATTEMPTS,
       concurrency: value.VPN_CONCURRENCY,
     },
-    slack,
+    slack: slackConfig(value),
     digests,
     pollSeconds: file.pollSeconds ?? value.DIGEST_POLL_SECONDS,
     databaseUrl: value.DATABASE_URL,
     role: value.VPN_CONNS_ROLE,
     logLevel: value.LOG_LEVEL,
   };
+}
+
+/** A configured endpoint in its final shape: region filled in, origin named for error messages. */
+function configuredEndpoint(
+  {
+    alias,
+    id,
+    region,
+    ...rest
+  }: { alias: string; id: string; region?: string | undefined; roleArn?: string | undefined },
+  defaultRegion: string,
+  source: Record<string, string | undefined>,
+): Endpoint {
+  return {
+    alias,
+    id,
+    region: region ?? defaultRegion,
+    ...(rest.roleArn !== undefined ? { roleArn: rest.roleArn } : {}),
+    origin:
+      source.VPN_ENDPOINTS !== undefined
+        ? { kind: 'VPN_ENDPOINTS' }
+        : { kind: 'file', file: source.VPN_CONNS_CONFIG ?? 'VPN_CONNS_CONFIG' },
+  };
+}
+
+/** The Slack settings of a checked environment; `null` without a bot token. */
+function slackConfig(value: z.infer<typeof envSchema>): SlackConfig | null {
+  if (value.SLACK_BOT_TOKEN === undefined) return null;
+  const common = {
+    botToken: value.SLACK_BOT_TOKEN,
+    apiUrl: value.SLACK_API_URL,
+    userMap: value.VPN_USER_MAP,
+  };
+  if (value.SLACK_APP_TOKEN !== undefined) {
+    return { ...common, mode: 'socket', appToken: value.SLACK_APP_TOKEN, port: value.PORT };
+  }
+  if (value.SLACK_SIGNING_SECRET !== undefined) {
+    return { ...common, mode: 'http', signingSecret: value.SLACK_SIGNING_SECRET, port: value.PORT };
+  }
+  return { ...common, mode: 'none', port: value.PORT };
 }

@@ -29,9 +29,15 @@ import {
 } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { type Connection, normalizeConnection } from '../vpn/connection.js';
-import { type AuthenticationType, aliasFromName, type Endpoint } from '../vpn/endpoint.js';
+import {
+  type AuthenticationType,
+  aliasFromName,
+  type Endpoint,
+  whereToCheck,
+} from '../vpn/endpoint.js';
 import type {
   ConnectionFilters,
+  ConnectionPage,
   TerminateOptions,
   TerminateResult,
   TerminateTarget,
@@ -128,6 +134,8 @@ export function toAwsError(
   context: {
     operation: string;
     endpointId?: string | undefined;
+    /** The endpoint asked for: a not-found error says where it came from. */
+    endpoint?: Endpoint | undefined;
     region: string;
     timeoutMs: number;
   },
@@ -150,7 +158,7 @@ export function toAwsError(
   if (NOT_FOUND.has(name)) {
     return new EndpointNotFoundError(
       `Client VPN endpoint ${context.endpointId ?? '(unknown)'} was not found in ${context.region}. ` +
-        'Check its id and region in VPN_ENDPOINTS (alias=cvpn-endpoint-…@region).',
+        (context.endpoint ? whereToCheck(context.endpoint) : 'Check its id and region.'),
       details,
     );
   }
@@ -390,7 +398,13 @@ export function createAwsGateway(options: AwsGatewayOptions): VpnGateway & { des
     endpoint: Endpoint | undefined,
     region: string,
   ) => {
-    const mapped = toAwsError(error, { operation, endpointId: endpoint?.id, region, timeoutMs });
+    const mapped = toAwsError(error, {
+      operation,
+      endpointId: endpoint?.id,
+      endpoint,
+      region,
+      timeoutMs,
+    });
     logger.debug(`aws ${operation} failed`, {
       endpointId: mapped.endpointId,
       code: mapped.code,
@@ -402,7 +416,7 @@ export function createAwsGateway(options: AwsGatewayOptions): VpnGateway & { des
   async function* listConnections(
     endpoint: Endpoint,
     filters: ConnectionFilters = {},
-  ): AsyncGenerator<Connection[]> {
+  ): AsyncGenerator<ConnectionPage> {
     const Filters = filtersOf(filters);
     // The paginator writes NextToken into its input: always hand it a fresh object.
     const input = {
@@ -428,7 +442,8 @@ export function createAwsGateway(options: AwsGatewayOptions): VpnGateway & { des
           }
           return connection;
         });
-        yield connections;
+        const requestId = page.$metadata.requestId;
+        yield requestId ? Object.assign(connections, { requestId }) : connections;
       }
     } catch (error) {
       throw fail(error, 'DescribeClientVpnConnections', endpoint, endpoint.region);

@@ -77,7 +77,11 @@ export function createEndpointCatalogue(options: CatalogueOptions): EndpointCata
 
   const { configured } = options;
   if (configured === null) {
-    const discover = cachedLookup(() => options.gateway.listEndpoints(options.region));
+    const discover = cachedLookup(async () =>
+      (await options.gateway.listEndpoints(options.region)).map(
+        (e): Endpoint => ({ ...e, origin: { kind: 'discovered' } }),
+      ),
+    );
     return { list: discover, described: discover };
   }
   return {

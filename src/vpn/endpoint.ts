@@ -6,6 +6,13 @@ export type AuthenticationType =
   | 'directory-service-authentication'
   | 'federated-authentication';
 
+/** Where the bot learnt of an endpoint: error messages say where to fix it. */
+export type EndpointOrigin =
+  | { readonly kind: 'VPN_ENDPOINTS' }
+  | { readonly kind: 'file'; readonly file: string }
+  | { readonly kind: 'discovered' }
+  | { readonly kind: 'typed' };
+
 export interface Endpoint {
   /** Short name used in commands (`prod`); from `VPN_ENDPOINTS` or the `Name` tag. */
   readonly alias: string;
@@ -17,6 +24,25 @@ export interface Endpoint {
   readonly authenticationTypes?: readonly AuthenticationType[];
   /** IAM role assumed (STS) to read and act on this endpoint: another AWS account. */
   readonly roleArn?: string;
+  /** Where it came from (absent: not known, e.g. built by hand). */
+  readonly origin?: EndpointOrigin;
+}
+
+/**
+ * What to check when AWS does not know an endpoint, by where it came from:
+ * the setting that names it, discovery, or the id the person typed.
+ */
+export function whereToCheck(endpoint: Endpoint): string {
+  switch (endpoint.origin?.kind) {
+    case 'file':
+      return `It is listed in ${endpoint.origin.file} (VPN_CONNS_CONFIG): check its id and region there.`;
+    case 'discovered':
+      return `It was discovered in ${endpoint.region} and may have been deleted since: list the current endpoints with \`endpoints\`.`;
+    case 'typed':
+      return `The id was typed in the command and is not one of the known endpoints: check it, and that the endpoint is in ${endpoint.region}.`;
+    default:
+      return 'Check its id and region in VPN_ENDPOINTS (alias=cvpn-endpoint-…@region).';
+  }
 }
 
 export const ENDPOINT_ID = /^cvpn-endpoint-[0-9a-z]{1,32}$/i;
@@ -50,7 +76,9 @@ export function resolveEndpoints(
   return choice.names.map((name) => {
     const found = catalogue.find((e) => e.alias === name || e.id === name);
     if (found) return found;
-    if (ENDPOINT_ID.test(name)) return { alias: name, id: name, region: defaultRegion };
+    if (ENDPOINT_ID.test(name)) {
+      return { alias: name, id: name, region: defaultRegion, origin: { kind: 'typed' } };
+    }
     const known = catalogue.map((e) => e.alias).join(', ') || '(none)';
     throw new UsageError(`Unknown endpoint "${name}". Known endpoints: ${known}.`);
   });

@@ -11,6 +11,9 @@ export interface ConnectionFilters {
   readonly usernames?: readonly string[];
 }
 
+/** One page of connections, with the AWS request id of the call that returned it (for the audit trail). */
+export type ConnectionPage = Connection[] & { readonly requestId?: string };
+
 export type TerminateTarget = { readonly connectionId: string } | { readonly username: string };
 
 export interface TerminatedConnection {
@@ -35,7 +38,7 @@ export interface TerminateOptions {
 
 export interface VpnGateway {
   /** Every page of connections of one endpoint, fetched lazily, 1000 per request. */
-  listConnections(endpoint: Endpoint, filters?: ConnectionFilters): AsyncIterable<Connection[]>;
+  listConnections(endpoint: Endpoint, filters?: ConnectionFilters): AsyncIterable<ConnectionPage>;
   /** The Client VPN endpoints of a region (default: the configured region). */
   listEndpoints(region?: string): Promise<Endpoint[]>;
   terminate(

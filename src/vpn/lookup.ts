@@ -38,16 +38,37 @@ export function matchUser(connection: Connection, name: string): MatchedField | 
   return cn === wanted || head === wanted ? 'commonName' : null;
 }
 
+/** Which field of `connection` names one of `names` (the first that does), or `null`. */
+export function matchAnyUser(connection: Connection, names: readonly string[]): MatchedField | null {
+  let found: MatchedField | null = null;
+  for (const name of names) {
+    const field = matchUser(connection, name);
+    if (field === 'username') return field;
+    found ??= field;
+  }
+  return found;
+}
+
 /**
- * The fetch plan for a user lookup: AWS-side `username` filter where the
- * endpoint supports it, a client-side common-name match everywhere else
- * (including endpoints whose authentication type is unknown).
+ * The fetch plan for connections of some people: AWS-side `username` filter
+ * where the endpoint supports it, a client-side match (user name, or the
+ * certificate's common name) everywhere else, including endpoints whose
+ * authentication type is unknown. `user NAME` and `user=NAME` both use it.
  */
-export function userLookupQuery(name: string, statuses: FetchQuery['statuses'] = null): FetchQuery {
+export function usersQuery(
+  names: readonly string[],
+  base: Pick<FetchQuery, 'statuses' | 'connectionIds'> = {},
+): FetchQuery {
+  const ids = base.connectionIds?.length ? { connectionIds: base.connectionIds } : {};
   return {
-    statuses,
+    statuses: base.statuses ?? null,
     filtersFor: (endpoint): ConnectionFilters =>
-      needsCommonNameMatch(endpoint) ? {} : { usernames: [name] },
-    match: (connection) => matchUser(connection, name) !== null,
+      needsCommonNameMatch(endpoint) ? ids : { ...ids, usernames: names },
+    match: (connection) => matchAnyUser(connection, names) !== null,
   };
+}
+
+/** The fetch plan of `user NAME`: {@link usersQuery} for one name. */
+export function userLookupQuery(name: string, statuses: FetchQuery['statuses'] = null): FetchQuery {
+  return usersQuery([name], { statuses });
 }

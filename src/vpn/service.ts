@@ -4,6 +4,7 @@
  * arriving together share one fetch, and a result is reused for a few
  * seconds (a burst of `/vpn-conns` or a paging click costs no extra calls).
  */
+import { AwsError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { EndpointCatalogue } from './catalogue.js';
 import type { Connection, ConnectionStatus } from './connection.js';
@@ -16,7 +17,13 @@ import {
   settleBounded,
 } from './fetch.js';
 import type { ConnectionFilters, VpnGateway } from './gateway.js';
-import { type MatchedField, matchUser, userLookupQuery } from './lookup.js';
+import {
+  type MatchedField,
+  matchAnyUser,
+  matchUser,
+  userLookupQuery,
+  usersQuery,
+} from './lookup.js';
 
 export interface ConnectionsResult {
   /** The endpoints asked, in order. */
@@ -24,8 +31,10 @@ export interface ConnectionsResult {
   readonly connections: readonly Connection[];
   readonly failures: readonly EndpointFailure[];
   readonly fetchedAt: Date;
-  /** For user lookups: which field named the person. */
+  /** For user lookups and `user=` filters: which field named the person. */
   readonly matchedField?: (connection: Connection) => MatchedField | null;
+  /** AWS request ids of the calls behind this result, failed ones included (audit trail). */
+  readonly requestIds: readonly string[];
 }
 
 export interface ListRequest {
@@ -106,6 +115,7 @@ function createSharedCache<V>(
 interface EndpointRead {
   readonly fetchedAt: Date;
   readonly connections: readonly Connection[];
+  readonly requestIds: readonly string[];
 }
 
 /** Builds the service the Slack listeners and the digest use to read connections. */
@@ -132,10 +142,12 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
     reads.get(keyOf(endpoint, filters), async () => {
       const fetchedAt = now();
       const connections: Connection[] = [];
+      const requestIds: string[] = [];
       for await (const page of options.gateway.listConnections(endpoint, filters)) {
+        if (page.requestId) requestIds.push(page.requestId);
         for (const c of page) connections.push(c);
       }
-      return { fetchedAt, connections };
+      return { fetchedAt, connections, requestIds };
     });
 
   const run = async (
@@ -143,10 +155,12 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
     query: FetchQuery,
   ): Promise<ConnectionsResult> => {
     let fetchedAt = now();
+    const requestIds: string[] = [];
     const settled = await settleBounded(endpoints, options.concurrency ?? 4, async (endpoint) => {
       const endpointRead = await read(endpoint, serverFilters(query, endpoint));
       // A cached read says when it was fetched: the answer shows the oldest.
       if (endpointRead.fetchedAt < fetchedAt) fetchedAt = endpointRead.fetchedAt;
+      requestIds.push(...endpointRead.requestIds);
       return endpointRead.connections.filter((c) => keeps(query, c));
     });
     const connections: Connection[] = [];
@@ -158,16 +172,21 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
       } else {
         options.logger.warn(`reading ${endpoint.alias} (${endpoint.id}) failed`, result.reason);
         failures.push({ endpoint, error: result.reason });
+        if (result.reason instanceof AwsError && result.reason.requestId) {
+          requestIds.push(result.reason.requestId);
+        }
       }
     });
-    return { endpoints, connections, failures, fetchedAt };
+    return { endpoints, connections, failures, fetchedAt, requestIds };
   };
 
   return {
     async list(request) {
+      const names = request.usernames ?? [];
+      // `user=NAME` follows `user NAME`: certificate endpoints need their authentication type.
       const endpoints = resolveEndpoints(
         request.endpoints,
-        await options.catalogue.list(),
+        await (names.length > 0 ? options.catalogue.described() : options.catalogue.list()),
         options.region,
       );
       const key = JSON.stringify([
@@ -177,13 +196,14 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
         request.connectionIds ?? [],
         request.statuses,
       ]);
-      return results.get(key, () =>
-        run(endpoints, {
-          ...(request.usernames ? { usernames: request.usernames } : {}),
-          ...(request.connectionIds ? { connectionIds: request.connectionIds } : {}),
-          statuses: request.statuses,
-        }),
-      );
+      const ids = request.connectionIds ? { connectionIds: request.connectionIds } : {};
+      if (names.length === 0) {
+        return results.get(key, () => run(endpoints, { ...ids, statuses: request.statuses }));
+      }
+      return results.get(key, async () => ({
+        ...(await run(endpoints, usersQuery(names, { ...ids, statuses: request.statuses }))),
+        matchedField: (c: Connection) => matchAnyUser(c, names),
+      }));
     },
     async lookupUser(request) {
       const endpoints = resolveEndpoints(

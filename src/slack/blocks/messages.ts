@@ -5,7 +5,7 @@
 import { AwsError, type AwsErrorKind, UsageError } from '../../errors.js';
 import type { AuthenticationType, Endpoint } from '../../vpn/endpoint.js';
 import { formatCount } from '../../vpn/format.js';
-import { usage } from '../../vpn/query.js';
+import { type EndpointSelector, type Query, usage } from '../../vpn/query.js';
 import { guardMessage, type KnownBlock, type SlackMessage } from './limits.js';
 import { escapeMrkdwn, inlineCode, literal, truncate } from './mrkdwn.js';
 
@@ -56,8 +56,7 @@ const AWS_ERROR_EMOJI: Readonly<Record<AwsErrorKind, string>> = {
 
 /** What a person can do about each kind of AWS failure. */
 export const AWS_ERROR_ADVICE: Readonly<Record<AwsErrorKind, string>> = {
-  'endpoint-not-found':
-    'Check the endpoint id and region in `VPN_ENDPOINTS`; `/vpn-conns endpoints` lists the endpoints the bot knows.',
+  'endpoint-not-found': '`/vpn-conns endpoints` lists the endpoints the bot knows.',
   'access-denied':
     "The bot's AWS role is not allowed to do this: ask an AWS admin to grant it " +
     '`ec2:DescribeClientVpnConnections` and `ec2:DescribeClientVpnEndpoints`.',
@@ -144,9 +143,62 @@ export function buildEndpointsMessage(
   return guarded(truncate(`${count}: ${aliases}`, 300), blocks);
 }
 
-/** The note shown while AWS is being asked: `:hourglass_flowing_sand: Looking up connections on prod…`. */
-export function buildWorkingMessage(title: string): SlackMessage {
-  const shown = escapeMrkdwn(truncate(title.replace(/\s+/g, ' ').trim(), 150)) || 'the VPN';
-  const text = `:hourglass_flowing_sand: Looking up connections on ${shown}…`;
+function endpointsPhrase(selector: EndpointSelector, fallback: string): string {
+  if (selector.kind === 'all') return 'every endpoint';
+  if (selector.kind === 'named') return selector.names.join(', ');
+  return fallback;
+}
+
+function statusPhrase(statuses: readonly string[] | null): string {
+  return statuses === null ? '' : ` (${statuses.join(', ')})`;
+}
+
+/** What is being looked up, in words, escaped for mrkdwn: one phrasing per kind of query. */
+function workingText(query: Query): string {
+  switch (query.kind) {
+    case 'list': {
+      const where = escapeMrkdwn(endpointsPhrase(query.endpoints, 'the default endpoint'));
+      const status = escapeMrkdwn(statusPhrase(query.statuses));
+      if (query.connectionIds.length > 0) {
+        const ids = query.connectionIds.map((id) => inlineCode(id, 64)).join(', ');
+        const noun = query.connectionIds.length === 1 ? 'connection' : 'connections';
+        return `Looking up ${noun} ${ids} on ${where}${status}`;
+      }
+      if (query.usernames.length > 0) {
+        const who = query.usernames.map((u) => literal(truncate(u, 64))).join(', ');
+        return `Looking up the connections of ${who} on ${where}${status}`;
+      }
+      return `Looking up connections on ${where}${status}`;
+    }
+    case 'user': {
+      const where = escapeMrkdwn(endpointsPhrase(query.endpoints, 'every endpoint'));
+      const status = escapeMrkdwn(statusPhrase(query.statuses));
+      const who =
+        query.who.kind === 'me'
+          ? 'your'
+          : query.who.kind === 'slack-user'
+            ? // A signed-format user ID (`U…`/`W…`): Slack shows it as the person's name.
+              `<@${query.who.userId}>'s`
+            : `${literal(truncate(query.who.name, 64))}'s`;
+      return `Looking up ${who} sessions on ${where}${status}`;
+    }
+    case 'endpoints':
+      return 'Listing the Client VPN endpoints';
+    case 'digest':
+      return query.action === 'now' ? 'Preparing a preview of the digest' : 'Reading the digests';
+    case 'audit':
+      return 'Reading the audit trail';
+    case 'help':
+      return 'Getting help';
+  }
+}
+
+/**
+ * The note shown while AWS is being asked, phrased for the kind of query:
+ * `:hourglass_flowing_sand: Looking up connections on prod…`, `…Looking up
+ * bob's sessions on every endpoint…`, `…Listing the Client VPN endpoints…`.
+ */
+export function buildWorkingMessage(query: Query): SlackMessage {
+  const text = `:hourglass_flowing_sand: ${truncate(workingText(query), 2900)}…`;
   return guarded(text, [section(text)]);
 }

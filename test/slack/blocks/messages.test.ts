@@ -17,7 +17,7 @@ import {
   buildWorkingMessage,
 } from '../../../src/slack/blocks/messages.js';
 import type { Endpoint } from '../../../src/vpn/endpoint.js';
-import { usage } from '../../../src/vpn/query.js';
+import { parseCommand, usage } from '../../../src/vpn/query.js';
 import { limitProblems } from './limit-problems.js';
 
 /** Every mrkdwn or plain text in the blocks, in order. */
@@ -80,7 +80,7 @@ describe('buildAwsErrorMessage', () => {
     [
       new EndpointNotFoundError('Endpoint cvpn-endpoint-0abc was not found.', details),
       ':mag:',
-      'VPN_ENDPOINTS',
+      '/vpn-conns endpoints',
     ],
     [
       new AccessDeniedError('Not allowed.', details),
@@ -192,17 +192,50 @@ describe('buildEndpointsMessage', () => {
 });
 
 describe('buildWorkingMessage', () => {
-  it('says what is being looked up, escaped', () => {
-    const message = buildWorkingMessage('prod & <!channel>');
+  const ack = (text: string) => buildWorkingMessage(parseCommand(text, 'slack').query).text;
+
+  it('phrases each kind of query as a sentence', () => {
+    expect(ack('')).toBe(':hourglass_flowing_sand: Looking up connections on the default endpoint…');
+    expect(ack('prod dev status=active')).toBe(
+      ':hourglass_flowing_sand: Looking up connections on prod, dev (active)…',
+    );
+    expect(ack('all user=bob')).toBe(
+      ':hourglass_flowing_sand: Looking up the connections of bob on every endpoint…',
+    );
+    expect(ack('conn=cvpn-connection-0123456789abcdef0')).toBe(
+      ':hourglass_flowing_sand: Looking up connection `cvpn-connection-0123456789abcdef0` on the default endpoint…',
+    );
+    expect(ack('user bob')).toBe(
+      ":hourglass_flowing_sand: Looking up bob's sessions on every endpoint…",
+    );
+    expect(ack('user me prod')).toBe(
+      ':hourglass_flowing_sand: Looking up your sessions on prod…',
+    );
+    expect(ack('user <@U0ALICE1|alice>')).toBe(
+      ":hourglass_flowing_sand: Looking up <@U0ALICE1>'s sessions on every endpoint…",
+    );
+    expect(ack('endpoints')).toBe(':hourglass_flowing_sand: Listing the Client VPN endpoints…');
+    expect(ack('digest now')).toBe(
+      ':hourglass_flowing_sand: Preparing a preview of the digest…',
+    );
+    expect(ack('audit')).toBe(':hourglass_flowing_sand: Reading the audit trail…');
+  });
+
+  it('escapes what the person typed', () => {
+    const message = buildWorkingMessage(
+      parseCommand('user="<!channel> *x*" prod', 'slack', { slackEscaped: false }).query,
+    );
     expect(message.text).toBe(
-      ':hourglass_flowing_sand: Looking up connections on prod &amp; &lt;!channel&gt;…',
+      ':hourglass_flowing_sand: Looking up the connections of &lt;!channel&gt; \u200B*x\u200B* on prod…',
     );
     expect(blockTexts(message)).toEqual([message.text]);
     expectSendable(message);
   });
 
-  it('stays within the limits for any title', () => {
-    expectSendable(buildWorkingMessage('t'.repeat(5000)));
-    expectSendable(buildWorkingMessage(''));
+  it('stays within the limits for any query', () => {
+    expectSendable(
+      buildWorkingMessage(parseCommand(`user=${'t'.repeat(5000)}`, 'slack').query),
+    );
+    expectSendable(buildWorkingMessage(parseCommand(`user ${'u'.repeat(5000)}`, 'slack').query));
   });
 });

@@ -14,7 +14,6 @@ import {
   buildUsageErrorMessage,
   buildWorkingMessage,
 } from '../../blocks/messages.js';
-import { describeTarget } from '../describe-target.js';
 import { ACCESS_DENIED_MESSAGE, type Actor, audit, mayUse } from '../guard.js';
 
 export const COMMAND = '/vpn-conns';
@@ -97,7 +96,7 @@ export function createVpnConnsCommand(deps: AnswerDeps) {
       await audit(deps, actor, { outcome: 'ok' });
       return;
     }
-    if (!acked) await reply(buildWorkingMessage(describeTarget(query)));
+    if (!acked) await reply(buildWorkingMessage(query));
 
     const answer = await answerQuery(query, { userId: command.user_id, page: 0 }, deps);
     await audit(deps, actor, answer);
