@@ -416,7 +416,9 @@ function digestFromEnv(
       const checked = digestSchema.shape[field].safeParse(
         field === 'empty' ? value.trim().toLowerCase() : value,
       );
-      const why = checked.success ? '' : `${checked.error.issues[0]?.message ?? 'is not valid'}, and `;
+      const why = checked.success
+        ? ''
+        : `${checked.error.issues[0]?.message ?? 'is not valid'}, and `;
       problems.push(`${variable}: ${why}has no effect without DIGEST_CHANNEL`);
     }
     if (env.DIGEST_ENDPOINTS !== undefined) {
@@ -610,7 +612,11 @@ export function loadConfig(
   const role = parsed.success ? parsed.data.VPN_CONNS_ROLE : (source.VPN_CONNS_ROLE ?? 'all');
   if (purpose === 'bot') {
     problems.push(...slackProblems(source, role));
-    if (role === 'worker' && digests.length === 0 && !problems.some((p) => p.startsWith('DIGEST_'))) {
+    if (
+      role === 'worker' &&
+      digests.length === 0 &&
+      !problems.some((p) => p.startsWith('DIGEST_'))
+    ) {
       problems.push(
         'VPN_CONNS_ROLE: worker runs only the digests, and none is configured (set DIGEST_CHANNEL)',
       );

@@ -100,7 +100,8 @@ function toRecord(message: unknown, rest: readonly unknown[]): [Record<string, u
   }
   // Bolt logs several strings in one call: they belong to the message.
   if (extra.length === 1 && typeof extra[0] !== 'string') fields.detail = extra[0];
-  else if (extra.length > 0) text = [text, ...extra.map((p) => String(p))].filter(Boolean).join(' ');
+  else if (extra.length > 0)
+    text = [text, ...extra.map((p) => String(p))].filter(Boolean).join(' ');
   return [clean(fields) as Record<string, unknown>, redact(text)];
 }
 

@@ -2,9 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 
-function problems(env: Record<string, string | undefined>, file = ''): readonly string[] {
+function problems(
+  env: Record<string, string | undefined>,
+  file = '',
+  purpose: 'cli' | 'bot' = 'cli',
+): readonly string[] {
   try {
-    loadConfig(env, () => file);
+    loadConfig(env, () => file, purpose);
   } catch (error) {
     if (error instanceof ConfigError) return error.problems;
     throw error;
@@ -19,9 +23,10 @@ describe('loadConfig', () => {
       VPN_ENDPOINTS:
         'prod=cvpn-endpoint-0123456789abcdef0, US=cvpn-endpoint-0123456789abcdef1@us-east-1',
     });
+    const origin = { kind: 'VPN_ENDPOINTS' };
     expect(config.aws.endpoints).toEqual([
-      { alias: 'prod', id: 'cvpn-endpoint-0123456789abcdef0', region: 'eu-west-1' },
-      { alias: 'us', id: 'cvpn-endpoint-0123456789abcdef1', region: 'us-east-1' },
+      { alias: 'prod', id: 'cvpn-endpoint-0123456789abcdef0', region: 'eu-west-1', origin },
+      { alias: 'us', id: 'cvpn-endpoint-0123456789abcdef1', region: 'us-east-1', origin },
     ]);
   });
 
@@ -249,8 +254,14 @@ describe('loadConfig', () => {
         id: 'cvpn-endpoint-0123456789abcdef0',
         region: 'eu-west-1',
         roleArn: 'arn:aws:iam::123456789012:role/vpn-conns',
+        origin: { kind: 'file', file: 'f.yml' },
       },
-      { alias: 'us', id: 'cvpn-endpoint-0123456789abcdef1', region: 'us-east-1' },
+      {
+        alias: 'us',
+        id: 'cvpn-endpoint-0123456789abcdef1',
+        region: 'us-east-1',
+        origin: { kind: 'file', file: 'f.yml' },
+      },
     ]);
     expect(
       problems(
@@ -319,6 +330,79 @@ describe('loadConfig', () => {
     ]);
     expect(problems({ AWS_REGION: 'eu-west-1', VPN_USER_MAP: 'alice=alice' })).toEqual([
       'VPN_USER_MAP: "alice=alice" should look like U012ABCDEF=alice (a Slack user ID, "=", the VPN user name)',
+    ]);
+  });
+
+  it('reports every problem of a bot start in one run, Slack settings included', () => {
+    expect(problems({}, '', 'bot')).toEqual([
+      'AWS_REGION: is required (the AWS region of your endpoints, e.g. eu-west-1)',
+      'SLACK_BOT_TOKEN: is required to run the bot (with SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN for Socket Mode): OAuth & Permissions → Bot User OAuth Token, xoxb-…; the terminal command needs no Slack settings (vpn-conns help)',
+    ]);
+    expect(
+      problems({ AWS_REGION: 'eu-west-1', SLACK_BOT_TOKEN: 'xoxb-1234-abcd' }, '', 'bot'),
+    ).toEqual([
+      'SLACK_SIGNING_SECRET: is required for HTTP mode (Basic Information → Signing Secret), or set SLACK_APP_TOKEN=xapp-… for Socket Mode',
+    ]);
+    expect(
+      problems(
+        { AWS_REGION: 'eu-west-1', SLACK_BOT_TOKEN: 'xoxb-1234-abcd', VPN_CONNS_ROLE: 'worker' },
+        '',
+        'bot',
+      ),
+    ).toEqual([
+      'VPN_CONNS_ROLE: worker runs only the digests, and none is configured (set DIGEST_CHANNEL)',
+    ]);
+  });
+
+  it('checks DATABASE_URL with the rest, naming the scheme and never the URL', () => {
+    const lines = problems(
+      {
+        AWS_REGION: 'Europe',
+        DATABASE_URL: 'mysql://root:hunter2@db:3306/vpn',
+        PORT: 'eighty',
+        LOG_LEVEL: 'loud',
+      },
+      '',
+      'bot',
+    );
+    expect(lines).toEqual([
+      'PORT: "eighty" is not a whole number from 0 to 65535 (port)',
+      'AWS_REGION: is not an AWS region such as eu-west-1',
+      'LOG_LEVEL: must be debug, info, warn or error',
+      'DATABASE_URL: has the unsupported scheme mysql:; expected sqlite:PATH or postgres://user:password@host:5432/db',
+      expect.stringMatching(/^SLACK_BOT_TOKEN: is required/),
+    ]);
+    expect(lines.join('\n')).not.toContain('hunter2');
+    expect(problems({ AWS_REGION: 'eu-west-1', DATABASE_URL: 'sqlite:' })).toEqual([
+      'DATABASE_URL: sqlite: takes a file path (sqlite:./data/vpn-conns.db, sqlite:/abs/path.db or sqlite::memory:)',
+    ]);
+    expect(problems({ AWS_REGION: 'eu-west-1', DATABASE_URL: 'user:secret@host' })).toEqual([
+      'DATABASE_URL: is not a URL; expected sqlite:PATH or postgres://user:password@host:5432/db',
+    ]);
+  });
+
+  it('checks a bad DIGEST_CRON even without DIGEST_CHANNEL, in the same run as the rest', () => {
+    expect(
+      problems({ DIGEST_CRON: '61 * * * *', DIGEST_TIMEZONE: 'Mars/Base', LOG_LEVEL: 'loud' }),
+    ).toEqual([
+      'AWS_REGION: is required (the AWS region of your endpoints, e.g. eu-west-1)',
+      'LOG_LEVEL: must be debug, info, warn or error',
+      'DIGEST_CRON: is not a cron expression such as "0 * * * *", and has no effect without DIGEST_CHANNEL',
+      'DIGEST_TIMEZONE: is not an IANA time zone such as Europe/Berlin, and has no effect without DIGEST_CHANNEL',
+    ]);
+  });
+
+  it('checks digests against VPN_ENDPOINTS while other variables are wrong too', () => {
+    expect(
+      problems({
+        AWS_REGION: 'Europe',
+        VPN_ENDPOINTS: 'prod=cvpn-endpoint-0123456789abcdef0',
+        DIGEST_CHANNEL: 'C0123456789',
+        DIGEST_ENDPOINTS: 'staging',
+      }),
+    ).toEqual([
+      'AWS_REGION: is not an AWS region such as eu-west-1',
+      'digest "default": unknown endpoint staging (known: prod)',
     ]);
   });
 });

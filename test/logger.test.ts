@@ -77,7 +77,10 @@ describe('createLogger', () => {
   it("takes Bolt's variadic calls: strings join the message, objects become fields", () => {
     const { logger, parsed } = capture('debug');
     logger.debug('http request failed', 'fetch failed', { api: 'auth.test' });
-    expect(parsed()[0]).toMatchObject({ msg: 'http request failed fetch failed', api: 'auth.test' });
+    expect(parsed()[0]).toMatchObject({
+      msg: 'http request failed fetch failed',
+      api: 'auth.test',
+    });
   });
 
   it('writes audit events whatever the level', () => {

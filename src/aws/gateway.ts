@@ -28,7 +28,7 @@ import {
   ThrottledError,
 } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { type Connection, normalizeConnection } from '../vpn/connection.js';
+import { normalizeConnection } from '../vpn/connection.js';
 import {
   type AuthenticationType,
   aliasFromName,
@@ -178,8 +178,8 @@ export function toAwsError(
   }
   if (CREDENTIALS.has(name) || status === 401) {
     return new CredentialsError(
-      'The bot has no valid AWS credentials (missing, wrong or expired): ' +
-        'check its role, AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY. ' +
+      'No valid AWS credentials (missing, wrong or expired): ' +
+        'check the instance or task role, AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY. ' +
         `AWS said: ${name}.`,
       details,
     );

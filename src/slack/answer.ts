@@ -239,9 +239,7 @@ async function answerOrThrow(query: Query, ctx: AnswerContext, deps: AnswerDeps)
     case 'user': {
       const { title, result, statusesNote, name } = await runConnectionsQuery(query, ctx, deps);
       const endpoints = result.endpoints.map((e) => e.alias);
-      const requestIds = result.failures.flatMap((f) =>
-        f.error instanceof AwsError && f.error.requestId ? [f.error.requestId] : [],
-      );
+      const { requestIds } = result;
       const [only] = result.failures;
       // One endpoint asked and it failed: the error itself is the answer.
       if (result.endpoints.length === 1 && only) {

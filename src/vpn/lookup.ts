@@ -39,7 +39,10 @@ export function matchUser(connection: Connection, name: string): MatchedField | 
 }
 
 /** Which field of `connection` names one of `names` (the first that does), or `null`. */
-export function matchAnyUser(connection: Connection, names: readonly string[]): MatchedField | null {
+export function matchAnyUser(
+  connection: Connection,
+  names: readonly string[],
+): MatchedField | null {
   let found: MatchedField | null = null;
   for (const name of names) {
     const field = matchUser(connection, name);

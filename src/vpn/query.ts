@@ -76,8 +76,8 @@ export const ALIAS = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export const STATUS_VALUES = ['active', 'terminated', 'terminating', 'failed-to-terminate', 'all'];
 
 export const USAGE_LINES: readonly string[] = [
-  '[ENDPOINT…|all] [user=NAME]… [conn=ID] [status=active|terminated|terminating|failed-to-terminate|all]',
-  'user NAME|@someone|me [ENDPOINT…|all]',
+  '[ENDPOINT…|all] [user=NAME]… [conn=ID] [status=STATUS[,STATUS]]',
+  'user NAME|@someone|me [ENDPOINT…|all] [status=STATUS[,STATUS]]',
   'endpoints',
   'help',
 ];
@@ -91,6 +91,7 @@ export function usage(surface: Surface): string {
     // Slack mentions and `me` mean nothing in a terminal.
     return `${prefix}${line.replace('NAME|@someone|me', 'NAME')}`;
   });
+  lines.push(`STATUS: ${STATUS_VALUES.join(', ')} (default: all)`);
   if (surface === 'slack') {
     lines.push(
       `${prefix}digest [now]`,
@@ -98,7 +99,7 @@ export function usage(surface: Surface): string {
       'Add `public` to post the answer in the channel.',
     );
   } else {
-    lines.push('Options: --json (JSON lines) | --csv   (default: a table)');
+    lines.push('Options: --json (JSON lines) or --csv   (default: a table)');
   }
   return lines.join('\n');
 }

@@ -195,7 +195,9 @@ describe('buildWorkingMessage', () => {
   const ack = (text: string) => buildWorkingMessage(parseCommand(text, 'slack').query).text;
 
   it('phrases each kind of query as a sentence', () => {
-    expect(ack('')).toBe(':hourglass_flowing_sand: Looking up connections on the default endpoint…');
+    expect(ack('')).toBe(
+      ':hourglass_flowing_sand: Looking up connections on the default endpoint…',
+    );
     expect(ack('prod dev status=active')).toBe(
       ':hourglass_flowing_sand: Looking up connections on prod, dev (active)…',
     );
@@ -208,16 +210,12 @@ describe('buildWorkingMessage', () => {
     expect(ack('user bob')).toBe(
       ":hourglass_flowing_sand: Looking up bob's sessions on every endpoint…",
     );
-    expect(ack('user me prod')).toBe(
-      ':hourglass_flowing_sand: Looking up your sessions on prod…',
-    );
+    expect(ack('user me prod')).toBe(':hourglass_flowing_sand: Looking up your sessions on prod…');
     expect(ack('user <@U0ALICE1|alice>')).toBe(
       ":hourglass_flowing_sand: Looking up <@U0ALICE1>'s sessions on every endpoint…",
     );
     expect(ack('endpoints')).toBe(':hourglass_flowing_sand: Listing the Client VPN endpoints…');
-    expect(ack('digest now')).toBe(
-      ':hourglass_flowing_sand: Preparing a preview of the digest…',
-    );
+    expect(ack('digest now')).toBe(':hourglass_flowing_sand: Preparing a preview of the digest…');
     expect(ack('audit')).toBe(':hourglass_flowing_sand: Reading the audit trail…');
   });
 
@@ -233,9 +231,7 @@ describe('buildWorkingMessage', () => {
   });
 
   it('stays within the limits for any query', () => {
-    expectSendable(
-      buildWorkingMessage(parseCommand(`user=${'t'.repeat(5000)}`, 'slack').query),
-    );
+    expectSendable(buildWorkingMessage(parseCommand(`user=${'t'.repeat(5000)}`, 'slack').query));
     expectSendable(buildWorkingMessage(parseCommand(`user ${'u'.repeat(5000)}`, 'slack').query));
   });
 });
