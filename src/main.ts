@@ -12,43 +12,68 @@ import { createAwsGateway } from './aws/gateway.js';
 import { type Config, loadConfig } from './config.js';
 import { ConfigError, describeError } from './errors.js';
 import { createBackground } from './jobs/background.js';
-import { createLogger } from './logger.js';
+import { createLogger, routeProcessWarnings } from './logger.js';
 import { createApp } from './slack/app.js';
 import { createDigestAnswer } from './slack/digest-command.js';
 import { createSlackDigestPoster } from './slack/digest-poster.js';
+import { checkSlackReachable, describeStoreFailure, StartupError } from './startup-checks.js';
 import { openStore } from './store/index.js';
 import { createEndpointCatalogue } from './vpn/catalogue.js';
 import { createConnectionService } from './vpn/service.js';
 
-function fail(message: string): never {
-  process.stderr.write(`vpn-conns: ${message}\n`);
+/** The process's one logger: JSON lines on stderr from the first line on (level set from config). */
+const logger = createLogger('info');
+// Process warnings (the AWS SDK's Node-version notice) become JSON lines too.
+routeProcessWarnings(logger, 'warn');
+
+/** Logs why the bot cannot start, one JSON line per problem, and exits 1. */
+function fail(problems: readonly { setting?: string; message: string }[]): never {
+  for (const { setting, message } of problems) {
+    logger.error(message, setting === undefined ? {} : { setting });
+  }
+  logger.error(
+    problems.length > 1
+      ? `vpn-conns cannot start: ${problems.length} problems, listed above`
+      : 'vpn-conns cannot start',
+  );
   process.exit(1);
+}
+
+/** `AWS_REGION: is required …` → `AWS_REGION`; file problems name the file. */
+function settingOf(problem: string): string | undefined {
+  return /^([A-Z][A-Z0-9_]+):/.exec(problem)?.[1];
+}
+
+function problemOf(message: string): { setting?: string; message: string } {
+  const setting = settingOf(message);
+  return setting === undefined ? { message } : { setting, message };
 }
 
 function readConfig(): Config {
   try {
-    return loadConfig(process.env);
+    return loadConfig(process.env, undefined, 'bot');
   } catch (error) {
-    if (error instanceof ConfigError) fail(error.message);
-    throw error;
+    if (!(error instanceof ConfigError)) throw error;
+    fail(error.problems.map(problemOf));
+  }
+}
+
+/** Opens the state store, or says which setting to fix and what to check. */
+async function openStateStore(config: Config) {
+  try {
+    return await openStore(config.databaseUrl, { logger });
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw describeStoreFailure(error, config.databaseUrl);
   }
 }
 
 async function main(): Promise<void> {
   const config = readConfig();
-  const logger = createLogger(config.logLevel);
+  logger.setLevel(config.logLevel);
   const slack = config.slack;
-  if (slack === null) {
-    fail(
-      'SLACK_BOT_TOKEN is not set. The bot needs it (and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN); ' +
-        'for the terminal command run `vpn-conns help`.',
-    );
-  }
-  if (config.role === 'worker' && config.digests.length === 0) {
-    fail(
-      'VPN_CONNS_ROLE=worker runs only the digests, and none is configured (set DIGEST_CHANNEL).',
-    );
-  }
+  // `loadConfig(…, 'bot')` has refused a start without a bot token.
+  if (slack === null) throw new Error('no Slack configuration');
   process.on('unhandledRejection', (reason) =>
     logger.error('unhandled promise rejection', describeError(reason)),
   );
@@ -73,8 +98,9 @@ async function main(): Promise<void> {
     logger,
     concurrency: config.aws.concurrency,
   });
-  const store = await openStore(config.databaseUrl, { logger });
+  const store = await openStateStore(config);
   logger.info(`state store: ${store.kind}`);
+  await checkSlackReachable({ botToken: slack.botToken, apiUrl: slack.apiUrl });
 
   // Maintenance on every role; the collector and the digests on `all` and `worker`.
   const background = createBackground({
@@ -141,4 +167,8 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stop('SIGINT'));
 }
 
-void main().catch((error: unknown) => fail(`could not start: ${describeError(error)}`));
+void main().catch((error: unknown) => {
+  if (error instanceof StartupError) fail([{ setting: error.setting, message: error.message }]);
+  if (error instanceof ConfigError) fail(error.problems.map(problemOf));
+  fail([{ message: `could not start: ${describeError(error)}` }]);
+});
