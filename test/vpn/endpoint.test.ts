@@ -33,6 +33,7 @@ describe('resolveEndpoints', () => {
         alias: 'cvpn-endpoint-0000000000000000c',
         id: 'cvpn-endpoint-0000000000000000c',
         region: 'eu-west-1',
+        origin: { kind: 'typed' },
       },
     ]);
   });
