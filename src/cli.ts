@@ -3,21 +3,16 @@
  * file only connects it to the process.
  */
 import { runCli, streamOutput } from './cli/run.js';
-import { createLogger, routeProcessWarnings } from './logger.js';
 
 const stdout = streamOutput(process.stdout);
 const stderr = streamOutput(process.stderr);
-// Warnings not about the user's request (the AWS SDK's Node-version notice) stay out of the
-// terminal: they go to the log at debug level, shown only with LOG_LEVEL=debug.
-const logger = createLogger('info');
-routeProcessWarnings(logger, 'debug');
 
 // `vpn-conns list | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(0);
 });
 
-runCli(process.argv.slice(2), { env: process.env, stdout, stderr, logger }).then(
+runCli(process.argv.slice(2), { env: process.env, stdout, stderr, warningsOf: process }).then(
   (code) => {
     process.exitCode = code;
     // Idle keep-alive sockets of the SDK must not hold the process open.

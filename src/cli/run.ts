@@ -5,7 +5,7 @@
  */
 import { loadConfig } from '../config.js';
 import { AwsError, ConfigError, UsageError } from '../errors.js';
-import { createLogger, type Logger } from '../logger.js';
+import type { Logger } from '../logger.js';
 import { createEndpointCatalogue, type EndpointCatalogue } from '../vpn/catalogue.js';
 import { type Connection, displayName } from '../vpn/connection.js';
 import { type Endpoint, resolveEndpoints } from '../vpn/endpoint.js';
@@ -42,8 +42,10 @@ export interface CliDeps {
     config: ReturnType<typeof loadConfig>,
     logger: Logger,
   ) => Promise<VpnGateway>;
-  /** The process's logger (its level is set from LOG_LEVEL once the configuration is read). */
+  /** The logger to use (default: one at LOG_LEVEL); its level is set once the configuration is read. */
   readonly logger?: Logger;
+  /** The process whose warnings go to the log (at debug level) instead of the terminal. */
+  readonly warningsOf?: NodeJS.Process;
   readonly now?: () => Date;
 }
 
@@ -288,8 +290,13 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     await deps.stderr.write(`vpn-conns: ${error.message}\n`);
     return EXIT_USAGE;
   }
+  // Loaded only now: `help` and bad input never pay for the logger either.
+  const { createLogger, routeProcessWarnings } = await import('../logger.js');
   const logger = deps.logger ?? createLogger(config.logLevel);
   logger.setLevel(config.logLevel);
+  // Warnings not about the request (the AWS SDK's Node-version notice, emitted once the SDK
+  // loads, below) stay out of the terminal: debug-level log lines, shown with LOG_LEVEL=debug.
+  if (deps.warningsOf) routeProcessWarnings(logger, 'debug', deps.warningsOf);
 
   const gateway = await (deps.createGateway ?? defaultGateway)(config, logger);
   const catalogue = createEndpointCatalogue({
