@@ -22,6 +22,13 @@ export interface Column {
 }
 
 const ELLIPSIS = '…';
+// Most cells are printable ASCII, one column per character: no need to ask string-width.
+const ASCII = /^[\x20-\x7e]*$/;
+
+/** Terminal columns `text` takes. */
+function widthOf(text: string): number {
+  return ASCII.test(text) ? text.length : stringWidth(text);
+}
 const segmenter = new Intl.Segmenter('en', { granularity: 'grapheme' });
 
 // C0/C1 control characters (escape sequences, newlines) would let a user name rewrite the terminal.
@@ -35,7 +42,7 @@ export function printable(text: string): string {
 
 /** Cuts `text` to at most `width` terminal columns, ending with `…` when anything was cut. */
 export function cutToWidth(text: string, width: number): string {
-  if (stringWidth(text) <= width) return text;
+  if (widthOf(text) <= width) return text;
   let out = '';
   let used = 0;
   for (const { segment } of segmenter.segment(text)) {
@@ -48,13 +55,13 @@ export function cutToWidth(text: string, width: number): string {
 }
 
 function pad(text: string, width: number, align: Align): string {
-  const room = Math.max(0, width - stringWidth(text));
+  const room = Math.max(0, width - widthOf(text));
   return align === 'right' ? `${' '.repeat(room)}${text}` : `${text}${' '.repeat(room)}`;
 }
 
 /** The columns' widths with their headers taken into account. */
 function widthsOf(columns: readonly Column[]): number[] {
-  return columns.map((c) => Math.max(c.width, stringWidth(c.header)));
+  return columns.map((c) => Math.max(c.width, widthOf(c.header)));
 }
 
 /** One table line (with its newline). The last column is not padded. */
@@ -81,6 +88,6 @@ export function formatHeader(columns: readonly Column[]): string {
 /** The widest of some texts in terminal columns (0 for none). */
 export function widest(texts: Iterable<string>): number {
   let max = 0;
-  for (const text of texts) max = Math.max(max, stringWidth(printable(text)));
+  for (const text of texts) max = Math.max(max, widthOf(printable(text)));
   return max;
 }
