@@ -552,6 +552,10 @@ function slackProblems(source: Record<string, string | undefined>, role: string)
  * go (never one per start). Never echoes a secret. With `purpose: 'bot'`,
  * missing Slack settings and a worker without a digest are problems too.
  *
+ * Longer than most functions on purpose: one pass that collects every
+ * problem (variables, file, cross-checks, bot-only settings) before it
+ * throws, so a person fixes them all after one start, not one per start.
+ *
  * @throws ConfigError with one line per problem.
  */
 export function loadConfig(

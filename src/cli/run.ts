@@ -260,6 +260,9 @@ async function printEndpoints(endpoints: readonly Endpoint[], format: Format, ou
 /**
  * Runs one CLI invocation and returns its exit code: 0 success, 2 bad input
  * (usage on stderr), 1 AWS failure (the named error's message on stderr).
+ * A little over 60 lines: it is the command's whole sequence (arguments,
+ * configuration, logger, gateway, query), each step's failure mapped to its
+ * exit code in one place.
  */
 export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
   const usageError = async (message: string) => {
