@@ -200,7 +200,16 @@ export function botMessages(): BotMessage[] {
       ),
     ),
     ephemeral('endpoints', buildEndpointsMessage(ENDPOINTS, 'prod')),
-    ephemeral('working', buildWorkingMessage('every endpoint')),
+    ephemeral(
+      'working',
+      buildWorkingMessage({
+        kind: 'list',
+        endpoints: { kind: 'all' },
+        usernames: [],
+        connectionIds: [],
+        statuses: null,
+      }),
+    ),
     ...digestMessages(),
     ephemeral(
       'terminate result',
