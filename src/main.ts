@@ -13,12 +13,12 @@ import { type Config, loadConfig } from './config.js';
 import { ConfigError, describeError } from './errors.js';
 import { createBackground } from './jobs/background.js';
 import { createLogger } from './logger.js';
+import { createConnectionService } from './services/connections.js';
 import { createApp } from './slack/app.js';
 import { createDigestAnswer } from './slack/digest-command.js';
 import { createSlackDigestPoster } from './slack/digest-poster.js';
 import { openStore } from './store/index.js';
 import { createEndpointCatalogue } from './vpn/catalogue.js';
-import { createConnectionService } from './vpn/service.js';
 
 function fail(message: string): never {
   process.stderr.write(`vpn-conns: ${message}\n`);

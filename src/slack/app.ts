@@ -6,20 +6,23 @@
 import { App, LogLevel } from '@slack/bolt';
 import type { AccessConfig, SlackConfig } from '../config.js';
 import type { Logger } from '../logger.js';
+import { createTerminateService } from '../services/terminate.js';
 import type { VpnGateway } from '../vpn/gateway.js';
 import { createAccessChecker } from './access.js';
+import { createAccessMiddleware } from './access-middleware.js';
 import type { AnswerDeps } from './answer.js';
 import { createIdentityResolver, type IdentityResolver } from './identity.js';
 import { registerListeners } from './listeners/index.js';
+import { createMessageMemo } from './message-memo.js';
 import { createValueSigner } from './signed-values.js';
 
-export interface AppDeps extends Omit<AnswerDeps, 'identity' | 'access' | 'signer'> {
+export interface AppDeps extends Omit<AnswerDeps, 'identity' | 'access' | 'signer' | 'messages'> {
   readonly logger: Logger;
   /** Built from the app's own Web API client when absent. */
   readonly identity?: IdentityResolver;
   /** Who may use the bot and who may terminate; default: everyone, nobody. */
   readonly access?: AccessConfig;
-  /** To terminate sessions; without it there are no Terminate buttons. */
+  /** To terminate sessions (through the terminate service); without it there are no Terminate buttons. */
   readonly gateway?: VpnGateway;
   /** How long user-group member lists are reused (default 5 minutes). */
   readonly groupCacheMs?: number;
@@ -85,23 +88,39 @@ export function createApp(config: SlackConfig, deps: AppDeps): App {
         });
 
   const { access, gateway, ...rest } = deps;
+  const checker = access
+    ? createAccessChecker({
+        access,
+        client: app.client,
+        logger: deps.logger,
+        ...(deps.groupCacheMs !== undefined ? { ttlMs: deps.groupCacheMs } : {}),
+      })
+    : undefined;
+  const terminator = gateway
+    ? createTerminateService({
+        gateway,
+        catalogue: deps.catalogue,
+        connections: deps.service,
+        logger: deps.logger,
+      })
+    : undefined;
+  app.use(
+    createAccessMiddleware({
+      ...(checker ? { access: checker } : {}),
+      ...(deps.audit ? { audit: deps.audit } : {}),
+      logger: deps.logger,
+      terminate: terminator !== undefined,
+    }),
+  );
   registerListeners(app, {
     ...rest,
+    messages: createMessageMemo(),
     identity:
       deps.identity ?? createIdentityResolver({ client: app.client, userMap: config.userMap }),
-    ...(access
+    ...(checker ? { access: checker } : {}),
+    ...(terminator
       ? {
-          access: createAccessChecker({
-            access,
-            client: app.client,
-            logger: deps.logger,
-            ...(deps.groupCacheMs !== undefined ? { ttlMs: deps.groupCacheMs } : {}),
-          }),
-        }
-      : {}),
-    ...(gateway
-      ? {
-          gateway,
+          terminator,
           // Terminate buttons are signed with a key derived from the bot token: only this bot can make them.
           signer: createValueSigner(config.botToken),
         }

@@ -22,6 +22,7 @@ import { type AuditTrail, createAuditTrail } from '../../src/audit.js';
 import { createAwsGateway } from '../../src/aws/gateway.js';
 import { type AccessConfig, loadConfig, type SlackConfig } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/logger.js';
+import { type ConnectionService, createConnectionService } from '../../src/services/connections.js';
 import type { AnswerDeps } from '../../src/slack/answer.js';
 import { createApp } from '../../src/slack/app.js';
 import type { IdentityResolver } from '../../src/slack/identity.js';
@@ -30,7 +31,6 @@ import type { StateStore } from '../../src/store/types.js';
 import { createEndpointCatalogue, type EndpointCatalogue } from '../../src/vpn/catalogue.js';
 import { aliasFromName, type Endpoint } from '../../src/vpn/endpoint.js';
 import type { VpnGateway } from '../../src/vpn/gateway.js';
-import { type ConnectionService, createConnectionService } from '../../src/vpn/service.js';
 import { type Ec2Emulator, startEc2Emulator } from './ec2-emulator.js';
 import {
   blockActionsPayload,

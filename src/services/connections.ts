@@ -1,22 +1,26 @@
 /**
- * Runs a parsed query against the gateway: resolves endpoints, reads them
+ * Running a query, for Slack, the CLI and jobs alike: resolves endpoints, reads them
  * with bounded concurrency, applies client-side filters. Identical reads
  * arriving together share one fetch, and a result is reused for a few
  * seconds (a burst of `/vpn-conns` or a paging click costs no extra calls).
+ * Returns domain results; rendering is the caller's.
  */
+import { createSharedCache } from '../cache.js';
+import { UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { EndpointCatalogue } from './catalogue.js';
-import type { Connection, ConnectionStatus } from './connection.js';
-import { type Endpoint, type EndpointChoice, resolveEndpoints } from './endpoint.js';
+import type { EndpointCatalogue } from '../vpn/catalogue.js';
+import type { Connection, ConnectionStatus } from '../vpn/connection.js';
+import { type Endpoint, type EndpointChoice, resolveEndpoints } from '../vpn/endpoint.js';
 import {
   type EndpointFailure,
   type FetchQuery,
   keeps,
   serverFilters,
   settleBounded,
-} from './fetch.js';
-import type { ConnectionFilters, VpnGateway } from './gateway.js';
-import { type MatchedField, matchUser, userLookupQuery } from './lookup.js';
+} from '../vpn/fetch.js';
+import type { ConnectionFilters, VpnGateway } from '../vpn/gateway.js';
+import { type MatchedField, matchUser, userLookupQuery } from '../vpn/lookup.js';
+import type { Query, UserRef } from '../vpn/query.js';
 
 export interface ConnectionsResult {
   /** The endpoints asked, in order. */
@@ -60,49 +64,6 @@ export interface ConnectionServiceOptions {
   readonly now?: () => Date;
 }
 
-/**
- * A promise cache: a load in flight is shared however long it takes; a
- * settled one is reused within `ttl`; a failed one (or one `keep` refuses)
- * is never reused.
- */
-function createSharedCache<V>(
-  ttl: number,
-  now: () => Date,
-  keep: (value: V) => boolean = () => true,
-) {
-  const entries = new Map<string, { at: number; value: Promise<V>; settled: boolean }>();
-  return {
-    get(key: string, load: () => Promise<V>): Promise<V> {
-      const at = now().getTime();
-      const hit = entries.get(key);
-      if (hit && (!hit.settled || at - hit.at < ttl)) return hit.value;
-      const entry = { at, value: load(), settled: false };
-      entries.set(key, entry);
-      entry.value.then(
-        (value) => {
-          entry.settled = true;
-          if (!keep(value) && entries.get(key) === entry) entries.delete(key);
-        },
-        () => {
-          entry.settled = true;
-          if (entries.get(key) === entry) entries.delete(key);
-        },
-      );
-      // Keep the map small: drop expired entries now and then.
-      if (entries.size > 256) {
-        for (const [k, e] of entries) if (e.settled && at - e.at >= ttl) entries.delete(k);
-      }
-      return entry.value;
-    },
-    /** Drops entries whose key mentions `part` (all when absent). */
-    drop(part?: string) {
-      for (const key of [...entries.keys()]) {
-        if (part === undefined || key.includes(part)) entries.delete(key);
-      }
-    },
-  };
-}
-
 interface EndpointRead {
   readonly fetchedAt: Date;
   readonly connections: readonly Connection[];
@@ -115,9 +76,14 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
   // Reads of one endpoint, and whole answers: a burst of identical commands
   // costs one fetch and one filtering, and the same result object, so the
   // Slack side can build its message once.
-  const reads = createSharedCache<EndpointRead>(ttl, now);
+  const clock = () => now().getTime();
+  const reads = createSharedCache<EndpointRead>({ ttlMs: ttl, now: clock });
   // A result with a failed endpoint is shared while in flight, then dropped: the next command retries.
-  const results = createSharedCache<ConnectionsResult>(ttl, now, (r) => r.failures.length === 0);
+  const results = createSharedCache<ConnectionsResult>({
+    ttlMs: ttl,
+    now: clock,
+    keep: (r) => r.failures.length === 0,
+  });
 
   const keyOf = (endpoint: Endpoint, filters: ConnectionFilters) =>
     JSON.stringify([
@@ -203,9 +169,66 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
       });
     },
     invalidate(endpointId) {
-      const part = endpointId === undefined ? undefined : `"${endpointId}"`;
-      reads.drop(part);
-      results.drop(part);
+      const part = `"${endpointId}"`;
+      const test = endpointId === undefined ? undefined : (key: string) => key.includes(part);
+      reads.drop(test);
+      results.drop(test);
     },
   };
+}
+
+/** Tells the VPN user name of a person known to a front end (a Slack user ID, say). */
+export interface UserDirectory {
+  /** @throws UsageError when the person has no VPN user name the directory can tell. */
+  vpnUsername(personId: string): Promise<string>;
+}
+
+/** A `list` or `user` query, as the grammar parses it. */
+export type ConnectionsQuery = Extract<Query, { kind: 'list' | 'user' }>;
+
+export interface QueryAnswer {
+  readonly result: ConnectionsResult;
+  /** For a `user` query: whom it looked up, and where (`null` = every endpoint). */
+  readonly user?: { readonly name: string; readonly endpointIds: readonly string[] | null };
+}
+
+export interface QueryDeps {
+  readonly service: ConnectionService;
+  /** Resolves `user me` and `user @someone`; absent, those are refused. */
+  readonly directory?: UserDirectory;
+}
+
+/** The VPN user name a `user …` query is about. */
+function resolveWho(who: UserRef, askerId: string, directory: UserDirectory | undefined) {
+  if (who.kind === 'name') return Promise.resolve(who.name);
+  if (!directory) throw new UsageError('Look people up by their VPN user name here.');
+  return directory.vpnUsername(who.kind === 'me' ? askerId : who.userId);
+}
+
+/**
+ * Runs a list or user query for the person `askerId` (whom `user me` means). Throws what the
+ * service throws (UsageError, AwsError); a failed endpoint among several is in `failures`.
+ */
+export async function runConnectionsQuery(
+  query: ConnectionsQuery,
+  askerId: string,
+  deps: QueryDeps,
+): Promise<QueryAnswer> {
+  if (query.kind === 'list') {
+    const result = await deps.service.list({
+      endpoints: query.endpoints,
+      usernames: query.usernames,
+      connectionIds: query.connectionIds,
+      statuses: query.statuses,
+    });
+    return { result };
+  }
+  const name = await resolveWho(query.who, askerId, deps.directory);
+  const result = await deps.service.lookupUser({
+    name,
+    endpoints: query.endpoints,
+    statuses: query.statuses,
+  });
+  const endpointIds = query.endpoints.kind === 'all' ? null : result.endpoints.map((e) => e.id);
+  return { result, user: { name, endpointIds } };
 }
