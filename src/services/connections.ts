@@ -5,7 +5,7 @@
  * seconds (a burst of `/vpn-conns` or a paging click costs no extra calls).
  * Returns domain results; rendering is the caller's.
  */
-import { createSharedCache } from '../cache.js';
+import { createSharedCache, type SharedCache } from '../cache.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { EndpointCatalogue } from '../vpn/catalogue.js';
@@ -69,6 +69,90 @@ interface EndpointRead {
   readonly connections: readonly Connection[];
 }
 
+/** What the module-level readers below share: the gateway, the read cache and the clock. */
+interface Reader {
+  readonly gateway: VpnGateway;
+  readonly reads: SharedCache<EndpointRead>;
+  readonly now: () => Date;
+  readonly concurrency: number;
+  readonly logger: Logger;
+}
+
+function readKey(endpoint: Endpoint, filters: ConnectionFilters): string {
+  return JSON.stringify([
+    endpoint.region,
+    endpoint.id,
+    filters.connectionIds ?? [],
+    filters.usernames ?? [],
+  ]);
+}
+
+/** Every connection of one endpoint under the server-side filters, shared and briefly cached. */
+function readEndpoint(
+  reader: Reader,
+  endpoint: Endpoint,
+  filters: ConnectionFilters,
+): Promise<EndpointRead> {
+  return reader.reads.get(readKey(endpoint, filters), async () => {
+    const fetchedAt = reader.now();
+    const connections: Connection[] = [];
+    for await (const page of reader.gateway.listConnections(endpoint, filters)) {
+      for (const c of page) connections.push(c);
+    }
+    return { fetchedAt, connections };
+  });
+}
+
+/** Reads the endpoints (a bounded number at once) and keeps what the query's client-side filters pass. */
+async function runQuery(
+  reader: Reader,
+  endpoints: readonly Endpoint[],
+  query: FetchQuery,
+): Promise<ConnectionsResult> {
+  let fetchedAt = reader.now();
+  const settled = await settleBounded(endpoints, reader.concurrency, async (endpoint) => {
+    const endpointRead = await readEndpoint(reader, endpoint, serverFilters(query, endpoint));
+    // A cached read says when it was fetched: the answer shows the oldest.
+    if (endpointRead.fetchedAt < fetchedAt) fetchedAt = endpointRead.fetchedAt;
+    return endpointRead.connections.filter((c) => keeps(query, c));
+  });
+  const connections: Connection[] = [];
+  const failures: EndpointFailure[] = [];
+  settled.forEach((result, i) => {
+    const endpoint = endpoints[i] as Endpoint;
+    if (result.status === 'fulfilled') {
+      for (const c of result.value) connections.push(c);
+    } else {
+      reader.logger.warn(`reading ${endpoint.alias} (${endpoint.id}) failed`, result.reason);
+      failures.push({ endpoint, error: result.reason });
+    }
+  });
+  return { endpoints, connections, failures, fetchedAt };
+}
+
+function idsOf(endpoints: readonly Endpoint[]): string[] {
+  return endpoints.map((e) => e.id);
+}
+
+/** The cache key of a list answer; it names each endpoint id in quotes (see `invalidate`). */
+function listKey(endpoints: readonly Endpoint[], request: ListRequest): string {
+  return JSON.stringify([
+    'list',
+    idsOf(endpoints),
+    request.usernames ?? [],
+    request.connectionIds ?? [],
+    request.statuses,
+  ]);
+}
+
+function listQuery(request: ListRequest): FetchQuery {
+  return {
+    ...(request.usernames ? { usernames: request.usernames } : {}),
+    ...(request.connectionIds ? { connectionIds: request.connectionIds } : {}),
+    statuses: request.statuses,
+  };
+}
+
 /** Builds the service the Slack listeners and the digest use to read connections. */
 export function createConnectionService(options: ConnectionServiceOptions): ConnectionService {
   const now = options.now ?? (() => new Date());
@@ -77,57 +161,21 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
   // costs one fetch and one filtering, and the same result object, so the
   // Slack side can build its message once.
   const clock = () => now().getTime();
-  const reads = createSharedCache<EndpointRead>({ ttlMs: ttl, now: clock });
+  const reader: Reader = {
+    gateway: options.gateway,
+    reads: createSharedCache<EndpointRead>({ ttlMs: ttl, now: clock }),
+    now,
+    concurrency: options.concurrency ?? 4,
+    logger: options.logger,
+  };
   // A result with a failed endpoint is shared while in flight, then dropped: the next command retries.
   const results = createSharedCache<ConnectionsResult>({
     ttlMs: ttl,
     now: clock,
     keep: (r) => r.failures.length === 0,
   });
-
-  const keyOf = (endpoint: Endpoint, filters: ConnectionFilters) =>
-    JSON.stringify([
-      endpoint.region,
-      endpoint.id,
-      filters.connectionIds ?? [],
-      filters.usernames ?? [],
-    ]);
-
-  /** Every connection of one endpoint under the server-side filters, shared and briefly cached. */
-  const read = (endpoint: Endpoint, filters: ConnectionFilters): Promise<EndpointRead> =>
-    reads.get(keyOf(endpoint, filters), async () => {
-      const fetchedAt = now();
-      const connections: Connection[] = [];
-      for await (const page of options.gateway.listConnections(endpoint, filters)) {
-        for (const c of page) connections.push(c);
-      }
-      return { fetchedAt, connections };
-    });
-
-  const run = async (
-    endpoints: readonly Endpoint[],
-    query: FetchQuery,
-  ): Promise<ConnectionsResult> => {
-    let fetchedAt = now();
-    const settled = await settleBounded(endpoints, options.concurrency ?? 4, async (endpoint) => {
-      const endpointRead = await read(endpoint, serverFilters(query, endpoint));
-      // A cached read says when it was fetched: the answer shows the oldest.
-      if (endpointRead.fetchedAt < fetchedAt) fetchedAt = endpointRead.fetchedAt;
-      return endpointRead.connections.filter((c) => keeps(query, c));
-    });
-    const connections: Connection[] = [];
-    const failures: EndpointFailure[] = [];
-    settled.forEach((result, i) => {
-      const endpoint = endpoints[i] as Endpoint;
-      if (result.status === 'fulfilled') {
-        for (const c of result.value) connections.push(c);
-      } else {
-        options.logger.warn(`reading ${endpoint.alias} (${endpoint.id}) failed`, result.reason);
-        failures.push({ endpoint, error: result.reason });
-      }
-    });
-    return { endpoints, connections, failures, fetchedAt };
-  };
+  const run = (endpoints: readonly Endpoint[], query: FetchQuery) =>
+    runQuery(reader, endpoints, query);
 
   return {
     async list(request) {
@@ -136,20 +184,7 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
         await options.catalogue.list(),
         options.region,
       );
-      const key = JSON.stringify([
-        'list',
-        endpoints.map((e) => e.id),
-        request.usernames ?? [],
-        request.connectionIds ?? [],
-        request.statuses,
-      ]);
-      return results.get(key, () =>
-        run(endpoints, {
-          ...(request.usernames ? { usernames: request.usernames } : {}),
-          ...(request.connectionIds ? { connectionIds: request.connectionIds } : {}),
-          statuses: request.statuses,
-        }),
-      );
+      return results.get(listKey(endpoints, request), () => run(endpoints, listQuery(request)));
     },
     async lookupUser(request) {
       const endpoints = resolveEndpoints(
@@ -157,12 +192,7 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
         await options.catalogue.described(),
         options.region,
       );
-      const key = JSON.stringify([
-        'user',
-        endpoints.map((e) => e.id),
-        request.name,
-        request.statuses,
-      ]);
+      const key = JSON.stringify(['user', idsOf(endpoints), request.name, request.statuses]);
       return results.get(key, async () => {
         const result = await run(endpoints, userLookupQuery(request.name, request.statuses));
         return { ...result, matchedField: (c: Connection) => matchUser(c, request.name) };
@@ -171,7 +201,7 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
     invalidate(endpointId) {
       const part = `"${endpointId}"`;
       const test = endpointId === undefined ? undefined : (key: string) => key.includes(part);
-      reads.drop(test);
+      reader.reads.drop(test);
       results.drop(test);
     },
   };

@@ -38,6 +38,26 @@ export interface AccessCheckerOptions {
   readonly now?: () => number;
 }
 
+/**
+ * The members of a user group, or the error code that says this workspace has no user groups.
+ * @throws any other failure: the caller fails closed and does not remember it.
+ */
+async function readMembers(
+  client: webApi.WebClient,
+  group: string,
+): Promise<
+  { users: ReadonlySet<string>; unavailable?: never } | { users?: never; unavailable: string }
+> {
+  try {
+    const result = await client.usergroups.users.list({ usergroup: group });
+    return { users: new Set(result.users ?? []) };
+  } catch (error) {
+    const code = (error as { data?: { error?: string } }).data?.error;
+    if (code !== undefined && GROUPS_UNAVAILABLE.has(code)) return { unavailable: code };
+    throw error;
+  }
+}
+
 /** The cache key saying "user groups are unavailable here" (no group ID starts with `*`). */
 const UNAVAILABLE = '*unavailable';
 
@@ -53,24 +73,16 @@ export function createAccessChecker(options: AccessCheckerOptions): AccessChecke
   let warned = false;
 
   const fetchMembers = async (group: string): Promise<ReadonlySet<string>> => {
-    try {
-      const result = await client.usergroups.users.list({ usergroup: group });
-      return new Set(result.users ?? []);
-    } catch (error) {
-      const code = (error as { data?: { error?: string } }).data?.error;
-      if (code !== undefined && GROUPS_UNAVAILABLE.has(code)) {
-        if (!warned) {
-          logger.warn(
-            `access: Slack refused usergroups.users.list (${code}); user-group IDs in VPN_CONNS_ALLOWED/VPN_CONNS_ADMINS are ignored, only user and channel IDs count`,
-          );
-          warned = true;
-        }
-        members.set(UNAVAILABLE, new Set());
-        return new Set();
-      }
-      // Fail closed, and do not remember the failure: the next check asks again.
-      throw error;
+    const read = await readMembers(client, group);
+    if (read.users) return read.users;
+    if (!warned) {
+      logger.warn(
+        `access: Slack refused usergroups.users.list (${read.unavailable}); user-group IDs in VPN_CONNS_ALLOWED/VPN_CONNS_ADMINS are ignored, only user and channel IDs count`,
+      );
+      warned = true;
     }
+    members.set(UNAVAILABLE, new Set());
+    return new Set();
   };
 
   const inGroup = async (group: string, userId: string): Promise<boolean> => {

@@ -39,23 +39,27 @@ const LEVELS: Record<string, LogLevel> = {
   error: LogLevel.ERROR,
 };
 
-/** Builds the Bolt app for the configured mode, with every listener registered. */
-export function createApp(config: SlackConfig, deps: AppDeps): App {
+/** Bolt's logger over ours: Bolt wants its LogLevel enum back from getLevel(); everything else is ours. */
+function boltLoggerOf(logger: Logger) {
+  const level = () => LEVELS[logger.getLevel()] ?? LogLevel.INFO;
+  return {
+    debug: logger.debug,
+    info: logger.info,
+    warn: logger.warn,
+    error: logger.error,
+    setLevel: (next: LogLevel) => logger.setLevel(next),
+    getLevel: level,
+    setName: logger.setName,
+  };
+}
+
+/** The bare Bolt app: HTTP mode with `/healthz`, or Socket Mode. */
+function newBoltApp(config: SlackConfig, deps: AppDeps): App {
   const clientOptions = {
     ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}),
     ...(deps.webApiRetries !== undefined ? { retryConfig: { retries: deps.webApiRetries } } : {}),
   };
-  const level = () => LEVELS[deps.logger.getLevel()] ?? LogLevel.INFO;
-  // Bolt wants its LogLevel enum back from getLevel(); everything else is ours.
-  const boltLogger = {
-    debug: deps.logger.debug,
-    info: deps.logger.info,
-    warn: deps.logger.warn,
-    error: deps.logger.error,
-    setLevel: (next: LogLevel) => deps.logger.setLevel(next),
-    getLevel: level,
-    setName: deps.logger.setName,
-  };
+  const logger = boltLoggerOf(deps.logger);
   if (config.mode === 'none') {
     throw new Error(
       'createApp needs SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)',
@@ -63,30 +67,34 @@ export function createApp(config: SlackConfig, deps: AppDeps): App {
   }
   const common = {
     token: config.botToken,
-    logger: boltLogger,
-    logLevel: level(),
+    logger,
+    logLevel: logger.getLevel(),
     clientOptions,
     ...(deps.botIds ?? {}),
   };
-  const app =
-    config.mode === 'socket'
-      ? new App({ ...common, socketMode: true, appToken: config.appToken })
-      : new App({
-          ...common,
-          signingSecret: config.signingSecret,
-          port: config.port,
-          customRoutes: [
-            {
-              path: '/healthz',
-              method: ['GET', 'HEAD'],
-              handler: (_req, res) => {
-                res.writeHead(200, { 'content-type': 'text/plain' });
-                res.end('ok');
-              },
-            },
-          ],
-        });
+  if (config.mode === 'socket') {
+    return new App({ ...common, socketMode: true, appToken: config.appToken });
+  }
+  return new App({
+    ...common,
+    signingSecret: config.signingSecret,
+    port: config.port,
+    customRoutes: [
+      {
+        path: '/healthz',
+        method: ['GET', 'HEAD'],
+        handler: (_req, res) => {
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.end('ok');
+        },
+      },
+    ],
+  });
+}
 
+/** Builds the Bolt app for the configured mode: the access middleware, then every listener. */
+export function createApp(config: SlackConfig, deps: AppDeps): App {
+  const app = newBoltApp(config, deps);
   const { access, gateway, ...rest } = deps;
   const checker = access
     ? createAccessChecker({
