@@ -14,6 +14,7 @@ import { ConfigError, describeError } from './errors.js';
 import { createBackground } from './jobs/background.js';
 import { createLogger } from './logger.js';
 import { createConnectionService } from './services/connections.js';
+import { createTerminateService } from './services/terminate.js';
 import { createApp } from './slack/app.js';
 import { createDigestAnswer } from './slack/digest-command.js';
 import { createSlackDigestPoster } from './slack/digest-poster.js';
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
     app = createApp(slack, {
       service,
       catalogue,
-      gateway,
+      terminator: createTerminateService({ gateway, catalogue, connections: service, logger }),
       access: config.access,
       audit: createAuditTrail({ store, logger, now }),
       logger,

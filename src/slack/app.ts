@@ -6,8 +6,7 @@
 import { App, LogLevel } from '@slack/bolt';
 import type { AccessConfig, SlackConfig } from '../config.js';
 import type { Logger } from '../logger.js';
-import { createTerminateService } from '../services/terminate.js';
-import type { VpnGateway } from '../vpn/gateway.js';
+import type { TerminateService } from '../services/terminate.js';
 import { createAccessChecker } from './access.js';
 import { createAccessMiddleware } from './access-middleware.js';
 import type { AnswerDeps } from './answer.js';
@@ -22,8 +21,8 @@ export interface AppDeps extends Omit<AnswerDeps, 'identity' | 'access' | 'signe
   readonly identity?: IdentityResolver;
   /** Who may use the bot and who may terminate; default: everyone, nobody. */
   readonly access?: AccessConfig;
-  /** To terminate sessions (through the terminate service); without it there are no Terminate buttons. */
-  readonly gateway?: VpnGateway;
+  /** Terminates sessions for admins; without it there are no Terminate buttons. */
+  readonly terminator?: TerminateService;
   /** How long user-group member lists are reused (default 5 minutes). */
   readonly groupCacheMs?: number;
   /** Tests: skip Bolt's `auth.test` at construction by giving the bot's IDs. */
@@ -95,21 +94,13 @@ function newBoltApp(config: SlackConfig, deps: AppDeps): App {
 /** Builds the Bolt app for the configured mode: the access middleware, then every listener. */
 export function createApp(config: SlackConfig, deps: AppDeps): App {
   const app = newBoltApp(config, deps);
-  const { access, gateway, ...rest } = deps;
+  const { access, terminator, ...rest } = deps;
   const checker = access
     ? createAccessChecker({
         access,
         client: app.client,
         logger: deps.logger,
         ...(deps.groupCacheMs !== undefined ? { ttlMs: deps.groupCacheMs } : {}),
-      })
-    : undefined;
-  const terminator = gateway
-    ? createTerminateService({
-        gateway,
-        catalogue: deps.catalogue,
-        connections: deps.service,
-        logger: deps.logger,
       })
     : undefined;
   app.use(
