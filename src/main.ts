@@ -13,13 +13,14 @@ import { type Config, loadConfig } from './config.js';
 import { ConfigError, describeError } from './errors.js';
 import { createBackground } from './jobs/background.js';
 import { createLogger, routeProcessWarnings } from './logger.js';
+import { createConnectionService } from './services/connections.js';
+import { createTerminateService } from './services/terminate.js';
 import { createApp } from './slack/app.js';
 import { createDigestAnswer } from './slack/digest-command.js';
 import { createSlackDigestPoster } from './slack/digest-poster.js';
 import { checkSlackReachable, describeStoreFailure, StartupError } from './startup-checks.js';
 import { openStore } from './store/index.js';
 import { createEndpointCatalogue } from './vpn/catalogue.js';
-import { createConnectionService } from './vpn/service.js';
 
 /** The process's one logger: JSON lines on stderr from the first line on (level set from config). */
 const logger = createLogger('info');
@@ -123,7 +124,7 @@ async function main(): Promise<void> {
     app = createApp(slack, {
       service,
       catalogue,
-      gateway,
+      terminator: createTerminateService({ gateway, catalogue, connections: service, logger }),
       access: config.access,
       audit: createAuditTrail({ store, logger, now }),
       logger,

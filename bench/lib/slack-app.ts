@@ -14,9 +14,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createAwsGateway } from '../../src/aws/gateway.js';
 import type { SlackConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
+import { createConnectionService } from '../../src/services/connections.js';
 import { createApp } from '../../src/slack/app.js';
 import { createEndpointCatalogue } from '../../src/vpn/catalogue.js';
-import { createConnectionService } from '../../src/vpn/service.js';
 import { ROOT } from './report.js';
 
 export const SIGNING_SECRET = 'bench-signing-secret-0123456789';

@@ -5,19 +5,17 @@
  */
 import {
   type ClientVpnEndpoint,
-  DescribeClientVpnEndpointsCommand,
+  type DescribeClientVpnConnectionsCommandOutput,
   EC2Client,
   type EC2ClientConfig,
   type Filter,
   paginateDescribeClientVpnConnections,
+  paginateDescribeClientVpnEndpoints,
   TerminateClientVpnConnectionsCommand,
+  type TerminateClientVpnConnectionsCommandOutput,
 } from '@aws-sdk/client-ec2';
-import {
-  AssumeRoleCommand,
-  type AssumeRoleCommandOutput,
-  STSClient,
-  type STSClientConfig,
-} from '@aws-sdk/client-sts';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { LRUCache } from 'lru-cache';
 import {
   AccessDeniedError,
   AwsError,
@@ -28,7 +26,7 @@ import {
   ThrottledError,
 } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { normalizeConnection } from '../vpn/connection.js';
+import { type Connection, normalizeConnection } from '../vpn/connection.js';
 import {
   type AuthenticationType,
   aliasFromName,
@@ -62,8 +60,11 @@ export interface AwsGatewayOptions {
    */
   readonly clientConfig?: Partial<EC2ClientConfig>;
   /** Extra STS client settings, for endpoints with a `roleArn` (tests point it at the emulator). */
-  readonly stsClientConfig?: Partial<STSClientConfig>;
+  readonly stsClientConfig?: StsClientConfig;
 }
+
+/** The settings of the STS client that assumes endpoint roles (the SDK's credential provider's). */
+type StsClientConfig = NonNullable<Parameters<typeof fromTemporaryCredentials>[0]['clientConfig']>;
 
 /** The role session name for reads; terminates carry the Slack user ID instead. */
 export const READ_SESSION_NAME = 'vpn-conns';
@@ -258,280 +259,308 @@ function filtersOf(filters: ConnectionFilters): Filter[] | undefined {
   return out.length > 0 ? out : undefined;
 }
 
+/** What every client of the gateway is built with. */
+interface ClientSettings {
+  readonly timeoutMs: number;
+  readonly maxAttempts: number;
+  readonly requestHandler: {
+    readonly requestTimeout: number;
+    readonly connectionTimeout: number;
+    readonly throwOnRequestTimeout: boolean;
+  };
+  readonly clientConfig: Partial<EC2ClientConfig> | undefined;
+  readonly stsClientConfig: StsClientConfig | undefined;
+}
+
+function clientSettings(options: AwsGatewayOptions): ClientSettings {
+  const timeoutMs = options.requestTimeoutMs ?? 10_000;
+  return {
+    timeoutMs,
+    maxAttempts: options.maxAttempts ?? 3,
+    requestHandler: {
+      requestTimeout: timeoutMs,
+      connectionTimeout: Math.min(timeoutMs, 5000),
+      throwOnRequestTimeout: true,
+    },
+    clientConfig: options.clientConfig,
+    stsClientConfig: options.stsClientConfig,
+  };
+}
+
+/** An AssumeRole failure, named after the role (a denial is the role's trust policy's doing). */
+function assumeRoleError(error: unknown, roleArn: string, region: string, timeoutMs: number) {
+  if (error instanceof AwsError) return error;
+  const shape: SdkErrorShape = typeof error === 'object' && error !== null ? error : {};
+  const name = stringOf(shape.name);
+  if (name === 'AccessDenied' || name === 'AccessDeniedException') {
+    return new AccessDeniedError(
+      `AWS denied sts:AssumeRole on ${roleArn}: the role's trust policy must allow the bot's identity.`,
+      { cause: error, requestId: stringOf(shape.$metadata?.requestId), code: name },
+    );
+  }
+  return toAwsError(error, { operation: 'AssumeRole', region, timeoutMs });
+}
+
+/**
+ * Credentials of a role in another account, from the SDK's provider. The EC2 client holding
+ * them memoizes them until five minutes before they expire (the SDK asks on every request) and
+ * makes concurrent requests share one AssumeRole call. STS is reached through the EC2 client's
+ * own request handler, with the bot's credentials.
+ */
+function assumedRole(roleArn: string, sessionName: string, region: string, s: ClientSettings) {
+  const provider = fromTemporaryCredentials({
+    params: { RoleArn: roleArn, RoleSessionName: sessionName, DurationSeconds: 900 },
+    ...(s.clientConfig?.credentials ? { masterCredentials: s.clientConfig.credentials } : {}),
+    clientConfig: { region, maxAttempts: s.maxAttempts, ...s.stsClientConfig },
+  });
+  return async (properties?: Parameters<typeof provider>[0]) => {
+    try {
+      return await provider(properties);
+    } catch (error) {
+      throw assumeRoleError(error, roleArn, region, s.timeoutMs);
+    }
+  };
+}
+
+function newClient(
+  region: string,
+  role: { readonly arn: string; readonly sessionName: string } | undefined,
+  s: ClientSettings,
+): EC2Client {
+  return new EC2Client({
+    region,
+    maxAttempts: s.maxAttempts,
+    requestHandler: s.requestHandler,
+    ...s.clientConfig,
+    ...(role ? { credentials: assumedRole(role.arn, role.sessionName, region, s) } : {}),
+  });
+}
+
+/** How many people's clients are kept for their next clicks; the least recently used is closed. */
+const ACTOR_CLIENTS = 32;
+
+/**
+ * The EC2 clients: one reading client per region (and role), created on first use and kept;
+ * and, for terminates through a role, one client per person (one AssumeRole per person and
+ * credential lifetime, not one per terminate), the least recently used beyond a few dozen closed.
+ */
+function createClientPool(s: ClientSettings) {
+  const readers = new Map<string, EC2Client>();
+  const actors = new LRUCache<string, EC2Client>({
+    max: ACTOR_CLIENTS,
+    dispose: (client) => client.destroy(),
+  });
+  return {
+    /** The reading client of a region (and role), with the session name `vpn-conns`. */
+    reader(endpoint: Pick<Endpoint, 'region' | 'roleArn'> | string): EC2Client {
+      const region = typeof endpoint === 'string' ? endpoint : endpoint.region;
+      const roleArn = typeof endpoint === 'string' ? undefined : endpoint.roleArn;
+      const key = `${region}|${roleArn ?? ''}`;
+      let client = readers.get(key);
+      if (!client) {
+        const role = roleArn ? { arn: roleArn, sessionName: READ_SESSION_NAME } : undefined;
+        client = newClient(region, role, s);
+        readers.set(key, client);
+      }
+      return client;
+    },
+    /** A client acting for one person through the endpoint's role. */
+    actor(region: string, roleArn: string, sessionName: string): EC2Client {
+      const key = `${region}|${roleArn}|${sessionName}`;
+      let client = actors.get(key);
+      if (!client) {
+        client = newClient(region, { arn: roleArn, sessionName }, s);
+        actors.set(key, client);
+      }
+      return client;
+    },
+    destroy(): void {
+      for (const client of readers.values()) client.destroy();
+      readers.clear();
+      actors.clear();
+    },
+  };
+}
+
+type ClientPool = ReturnType<typeof createClientPool>;
+
+/** Maps an SDK error to a named `AwsError`, and logs its request id at debug level. */
+function failure(
+  error: unknown,
+  operation: string,
+  where: { readonly endpoint?: Endpoint; readonly region: string },
+  s: ClientSettings,
+  logger: Logger,
+): AwsError {
+  const mapped = toAwsError(error, {
+    operation,
+    endpointId: where.endpoint?.id,
+    endpoint: where.endpoint,
+    region: where.region,
+    timeoutMs: s.timeoutMs,
+  });
+  logger.debug(`aws ${operation} failed`, {
+    endpointId: mapped.endpointId,
+    code: mapped.code,
+    requestId: mapped.requestId,
+  });
+  return mapped;
+}
+
+/** The connections of one page, normalized; a malformed record is kept, marked and logged. */
+function connectionsOf(
+  page: DescribeClientVpnConnectionsCommandOutput,
+  endpoint: Endpoint,
+  logger: Logger,
+): Connection[] {
+  return (page.Connections ?? []).map((record) => {
+    const connection = normalizeConnection(record, endpoint.id);
+    if (connection.issues.length > 0) {
+      logger.warn('malformed Client VPN connection record kept with unknown fields', {
+        endpointId: endpoint.id,
+        connectionId: connection.connectionId,
+        issues: connection.issues,
+        requestId: page.$metadata.requestId,
+      });
+    }
+    return connection;
+  });
+}
+
+async function* listConnectionPages(
+  pool: ClientPool,
+  endpoint: Endpoint,
+  filters: ConnectionFilters,
+  s: ClientSettings,
+  logger: Logger,
+): AsyncGenerator<ConnectionPage> {
+  const Filters = filtersOf(filters);
+  // The paginator writes NextToken into its input: always hand it a fresh object.
+  const input = {
+    ClientVpnEndpointId: endpoint.id,
+    MaxResults: PAGE_SIZE,
+    ...(Filters ? { Filters } : {}),
+  };
+  const pages = paginateDescribeClientVpnConnections(
+    { client: pool.reader(endpoint), pageSize: PAGE_SIZE },
+    input,
+  );
+  try {
+    for await (const page of pages) {
+      const connections = connectionsOf(page, endpoint, logger);
+      const { requestId } = page.$metadata;
+      yield requestId ? Object.assign(connections, { requestId }) : connections;
+    }
+  } catch (error) {
+    throw failure(
+      error,
+      'DescribeClientVpnConnections',
+      { endpoint, region: endpoint.region },
+      s,
+      logger,
+    );
+  }
+}
+
+async function listEndpointsIn(
+  pool: ClientPool,
+  region: string,
+  s: ClientSettings,
+  logger: Logger,
+): Promise<Endpoint[]> {
+  const endpoints: Endpoint[] = [];
+  const taken = new Set<string>();
+  // The paginator writes NextToken into its input: always hand it a fresh object.
+  const pages = paginateDescribeClientVpnEndpoints(
+    { client: pool.reader(region), pageSize: PAGE_SIZE },
+    { MaxResults: PAGE_SIZE },
+  );
+  try {
+    for await (const page of pages) {
+      for (const raw of page.ClientVpnEndpoints ?? []) {
+        const endpoint = toEndpoint(raw, region, taken);
+        if (endpoint) endpoints.push(endpoint);
+      }
+    }
+  } catch (error) {
+    throw failure(error, 'DescribeClientVpnEndpoints', { region }, s, logger);
+  }
+  return endpoints;
+}
+
+function toTerminateResult(
+  out: TerminateClientVpnConnectionsCommandOutput,
+  endpoint: Endpoint,
+): TerminateResult {
+  return {
+    endpointId: out.ClientVpnEndpointId ?? endpoint.id,
+    username: out.Username ?? null,
+    connections: (out.ConnectionStatuses ?? []).map((c) => ({
+      connectionId: c.ConnectionId ?? '(unknown)',
+      previousStatus: c.PreviousStatus?.Code ?? null,
+      currentStatus: c.CurrentStatus?.Code ?? null,
+    })),
+    requestId: out.$metadata.requestId,
+  };
+}
+
+async function terminateOn(
+  pool: ClientPool,
+  endpoint: Endpoint,
+  target: TerminateTarget,
+  options: TerminateOptions,
+  s: ClientSettings,
+  logger: Logger,
+): Promise<TerminateResult> {
+  const command = new TerminateClientVpnConnectionsCommand({
+    ClientVpnEndpointId: endpoint.id,
+    ...('connectionId' in target
+      ? { ConnectionId: target.connectionId }
+      : { Username: target.username }),
+    ...(options.dryRun ? { DryRun: true } : {}),
+  });
+  // With a role, the session name carries the person who acted, for CloudTrail.
+  const client =
+    endpoint.roleArn && options.actor
+      ? pool.actor(endpoint.region, endpoint.roleArn, actorSessionName(options.actor))
+      : pool.reader(endpoint);
+  try {
+    return toTerminateResult(await client.send(command), endpoint);
+  } catch (error) {
+    // A DryRun that would have succeeded is reported by AWS as an error.
+    const shape = error as SdkErrorShape | null;
+    if (options.dryRun && shape?.name === 'DryRunOperation') {
+      return {
+        endpointId: endpoint.id,
+        username: 'username' in target ? target.username : null,
+        connections: [],
+        requestId: stringOf(shape.$metadata?.requestId),
+      };
+    }
+    throw failure(
+      error,
+      'TerminateClientVpnConnections',
+      { endpoint, region: endpoint.region },
+      s,
+      logger,
+    );
+  }
+}
+
 /**
  * Builds the gateway over EC2. One client per region, created on first use
  * and reused; every request times out after `requestTimeoutMs`.
  */
 export function createAwsGateway(options: AwsGatewayOptions): VpnGateway & { destroy(): void } {
-  const timeoutMs = options.requestTimeoutMs ?? 10_000;
-  const clients = new Map<string, EC2Client>();
-  const stsClients = new Map<string, STSClient>();
+  const settings = clientSettings(options);
+  const pool = createClientPool(settings);
   const { logger } = options;
-  const requestHandler = {
-    requestTimeout: timeoutMs,
-    connectionTimeout: Math.min(timeoutMs, 5000),
-    throwOnRequestTimeout: true,
-  };
-
-  const stsFor = (region: string): STSClient => {
-    let sts = stsClients.get(region);
-    if (!sts) {
-      sts = new STSClient({
-        region,
-        maxAttempts: options.maxAttempts ?? 3,
-        requestHandler,
-        ...(options.clientConfig?.credentials
-          ? { credentials: options.clientConfig.credentials }
-          : {}),
-        ...options.stsClientConfig,
-      });
-      stsClients.set(region, sts);
-    }
-    return sts;
-  };
-
-  /**
-   * Credentials of a role in another account. Kept until five minutes before
-   * they expire (the SDK asks for credentials on every request), and
-   * concurrent requests share one AssumeRole call.
-   */
-  const assumeRole = (roleArn: string, sessionName: string, region: string) => {
-    type Credentials = {
-      accessKeyId: string;
-      secretAccessKey: string;
-      sessionToken?: string;
-      expiration?: Date;
-    };
-    let cached: Credentials | undefined;
-    let pending: Promise<Credentials> | undefined;
-    const fetchCredentials = async (): Promise<Credentials> => {
-      let out: AssumeRoleCommandOutput;
-      try {
-        out = await stsFor(region).send(
-          new AssumeRoleCommand({
-            RoleArn: roleArn,
-            RoleSessionName: sessionName,
-            DurationSeconds: 900,
-          }),
-        );
-      } catch (error) {
-        const name = (error as SdkErrorShape | null)?.name;
-        const requestId = stringOf((error as SdkErrorShape | null)?.$metadata?.requestId);
-        if (name === 'AccessDenied' || name === 'AccessDeniedException') {
-          throw new AccessDeniedError(
-            `AWS denied sts:AssumeRole on ${roleArn}: the role's trust policy must allow the bot's identity.`,
-            { cause: error, requestId, code: name },
-          );
-        }
-        throw toAwsError(error, { operation: 'AssumeRole', region, timeoutMs });
-      }
-      const c = out.Credentials;
-      if (!c?.AccessKeyId || !c.SecretAccessKey) {
-        throw new CredentialsError(`AWS STS returned no credentials for ${roleArn}.`);
-      }
-      return {
-        accessKeyId: c.AccessKeyId,
-        secretAccessKey: c.SecretAccessKey,
-        ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
-        ...(c.Expiration ? { expiration: c.Expiration } : {}),
-      };
-    };
-    return async (): Promise<Credentials> => {
-      const fresh = cached?.expiration && cached.expiration.getTime() - Date.now() > 5 * 60_000;
-      if (cached && fresh) return cached;
-      pending ??= fetchCredentials().finally(() => {
-        pending = undefined;
-      });
-      cached = await pending;
-      return cached;
-    };
-  };
-
-  const newClient = (region: string, roleArn: string | undefined, sessionName: string) =>
-    new EC2Client({
-      region,
-      maxAttempts: options.maxAttempts ?? 3,
-      requestHandler,
-      ...options.clientConfig,
-      ...(roleArn ? { credentials: assumeRole(roleArn, sessionName, region) } : {}),
-    });
-
-  /**
-   * A client acting for one person through a role, kept for their next
-   * clicks (one AssumeRole, not one per terminate); the least recently used
-   * beyond a few dozen are closed.
-   */
-  const actorClients = new Map<string, EC2Client>();
-  const actorClientFor = (region: string, roleArn: string, sessionName: string): EC2Client => {
-    const key = `${region}|${roleArn}|${sessionName}`;
-    let client = actorClients.get(key);
-    if (client) {
-      actorClients.delete(key);
-    } else {
-      client = newClient(region, roleArn, sessionName);
-      if (actorClients.size >= 32) {
-        const [oldestKey, oldest] = actorClients.entries().next().value ?? [];
-        if (oldestKey !== undefined) actorClients.delete(oldestKey);
-        oldest?.destroy();
-      }
-    }
-    actorClients.set(key, client);
-    return client;
-  };
-
-  /** The reading client of a region (and role): created once, reused. */
-  const clientFor = (endpoint: Pick<Endpoint, 'region' | 'roleArn'> | string): EC2Client => {
-    const region = typeof endpoint === 'string' ? endpoint : endpoint.region;
-    const roleArn = typeof endpoint === 'string' ? undefined : endpoint.roleArn;
-    const key = `${region}|${roleArn ?? ''}`;
-    let client = clients.get(key);
-    if (!client) {
-      client = newClient(region, roleArn, READ_SESSION_NAME);
-      clients.set(key, client);
-    }
-    return client;
-  };
-
-  const fail = (
-    error: unknown,
-    operation: string,
-    endpoint: Endpoint | undefined,
-    region: string,
-  ) => {
-    const mapped = toAwsError(error, {
-      operation,
-      endpointId: endpoint?.id,
-      endpoint,
-      region,
-      timeoutMs,
-    });
-    logger.debug(`aws ${operation} failed`, {
-      endpointId: mapped.endpointId,
-      code: mapped.code,
-      requestId: mapped.requestId,
-    });
-    return mapped;
-  };
-
-  async function* listConnections(
-    endpoint: Endpoint,
-    filters: ConnectionFilters = {},
-  ): AsyncGenerator<ConnectionPage> {
-    const Filters = filtersOf(filters);
-    // The paginator writes NextToken into its input: always hand it a fresh object.
-    const input = {
-      ClientVpnEndpointId: endpoint.id,
-      MaxResults: PAGE_SIZE,
-      ...(Filters ? { Filters } : {}),
-    };
-    const pages = paginateDescribeClientVpnConnections(
-      { client: clientFor(endpoint), pageSize: PAGE_SIZE },
-      input,
-    );
-    try {
-      for await (const page of pages) {
-        const connections = (page.Connections ?? []).map((raw) => {
-          const connection = normalizeConnection(raw, endpoint.id);
-          if (connection.issues.length > 0) {
-            logger.warn('malformed Client VPN connection record kept with unknown fields', {
-              endpointId: endpoint.id,
-              connectionId: connection.connectionId,
-              issues: connection.issues,
-              requestId: page.$metadata.requestId,
-            });
-          }
-          return connection;
-        });
-        const requestId = page.$metadata.requestId;
-        yield requestId ? Object.assign(connections, { requestId }) : connections;
-      }
-    } catch (error) {
-      throw fail(error, 'DescribeClientVpnConnections', endpoint, endpoint.region);
-    }
-  }
-
-  async function listEndpoints(region = options.region): Promise<Endpoint[]> {
-    const client = clientFor(region);
-    const endpoints: Endpoint[] = [];
-    const taken = new Set<string>();
-    let NextToken: string | undefined;
-    try {
-      do {
-        const page = await client.send(
-          new DescribeClientVpnEndpointsCommand({
-            MaxResults: 1000,
-            ...(NextToken ? { NextToken } : {}),
-          }),
-        );
-        for (const raw of page.ClientVpnEndpoints ?? []) {
-          const endpoint = toEndpoint(raw, region, taken);
-          if (endpoint) endpoints.push(endpoint);
-        }
-        NextToken = page.NextToken || undefined;
-      } while (NextToken);
-    } catch (error) {
-      throw fail(error, 'DescribeClientVpnEndpoints', undefined, region);
-    }
-    return endpoints;
-  }
-
-  async function terminate(
-    endpoint: Endpoint,
-    target: TerminateTarget,
-    terminateOptions: TerminateOptions = {},
-  ): Promise<TerminateResult> {
-    const command = new TerminateClientVpnConnectionsCommand({
-      ClientVpnEndpointId: endpoint.id,
-      ...('connectionId' in target
-        ? { ConnectionId: target.connectionId }
-        : { Username: target.username }),
-      ...(terminateOptions.dryRun ? { DryRun: true } : {}),
-    });
-    // With a role, the session name carries the person who acted, for CloudTrail.
-    const client =
-      endpoint.roleArn && terminateOptions.actor
-        ? actorClientFor(
-            endpoint.region,
-            endpoint.roleArn,
-            actorSessionName(terminateOptions.actor),
-          )
-        : clientFor(endpoint);
-    try {
-      const out = await client.send(command);
-      return {
-        endpointId: out.ClientVpnEndpointId ?? endpoint.id,
-        username: out.Username ?? null,
-        connections: (out.ConnectionStatuses ?? []).map((s) => ({
-          connectionId: s.ConnectionId ?? '(unknown)',
-          previousStatus: s.PreviousStatus?.Code ?? null,
-          currentStatus: s.CurrentStatus?.Code ?? null,
-        })),
-        requestId: out.$metadata.requestId,
-      };
-    } catch (error) {
-      // A DryRun that would have succeeded is reported by AWS as an error.
-      if (terminateOptions.dryRun && (error as SdkErrorShape | null)?.name === 'DryRunOperation') {
-        return {
-          endpointId: endpoint.id,
-          username: 'username' in target ? target.username : null,
-          connections: [],
-          requestId: stringOf((error as SdkErrorShape).$metadata?.requestId),
-        };
-      }
-      throw fail(error, 'TerminateClientVpnConnections', endpoint, endpoint.region);
-    }
-  }
-
   return {
-    listConnections,
-    listEndpoints,
-    terminate,
-    destroy: () => {
-      for (const client of [...clients.values(), ...actorClients.values()]) client.destroy();
-      actorClients.clear();
-      for (const sts of stsClients.values()) sts.destroy();
-      clients.clear();
-      stsClients.clear();
-    },
+    listConnections: (endpoint, filters = {}) =>
+      listConnectionPages(pool, endpoint, filters, settings, logger),
+    listEndpoints: (region = options.region) => listEndpointsIn(pool, region, settings, logger),
+    terminate: (endpoint, target, terminateOptions = {}) =>
+      terminateOn(pool, endpoint, target, terminateOptions, settings, logger),
+    destroy: () => pool.destroy(),
   };
 }

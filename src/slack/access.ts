@@ -6,6 +6,7 @@
  * in config and says so once in the log.
  */
 import type { webApi } from '@slack/bolt';
+import { createSharedCache } from '../cache.js';
 import type { AccessConfig, IdList } from '../config.js';
 import type { Logger } from '../logger.js';
 
@@ -37,47 +38,58 @@ export interface AccessCheckerOptions {
   readonly now?: () => number;
 }
 
+/**
+ * The members of a user group, or the error code that says this workspace has no user groups.
+ * @throws any other failure: the caller fails closed and does not remember it.
+ */
+async function readMembers(
+  client: webApi.WebClient,
+  group: string,
+): Promise<
+  { users: ReadonlySet<string>; unavailable?: never } | { users?: never; unavailable: string }
+> {
+  try {
+    const result = await client.usergroups.users.list({ usergroup: group });
+    return { users: new Set(result.users ?? []) };
+  } catch (error) {
+    const code = (error as { data?: { error?: string } }).data?.error;
+    if (code !== undefined && GROUPS_UNAVAILABLE.has(code)) return { unavailable: code };
+    throw error;
+  }
+}
+
+/** The cache key saying "user groups are unavailable here" (no group ID starts with `*`). */
+const UNAVAILABLE = '*unavailable';
+
 /** Builds the checker; nothing is fetched until a group rule is needed. */
 export function createAccessChecker(options: AccessCheckerOptions): AccessChecker {
   const { access, client, logger } = options;
-  const ttl = options.ttlMs ?? 5 * 60_000;
-  const now = options.now ?? Date.now;
-  const members = new Map<string, { at: number; users: Promise<ReadonlySet<string>> }>();
-  // Until when user groups are known to be unavailable (plan without them): retried after the TTL.
-  let groupsUnavailableUntil = 0;
+  // Member lists by group ID; under UNAVAILABLE, the news that this workspace has no user
+  // groups (a plan without them), remembered for the same TTL and then asked again.
+  const members = createSharedCache<ReadonlySet<string>>({
+    ttlMs: options.ttlMs ?? 5 * 60_000,
+    ...(options.now ? { now: options.now } : {}),
+  });
   let warned = false;
 
   const fetchMembers = async (group: string): Promise<ReadonlySet<string>> => {
-    try {
-      const result = await client.usergroups.users.list({ usergroup: group });
-      return new Set(result.users ?? []);
-    } catch (error) {
-      const code = (error as { data?: { error?: string } }).data?.error;
-      if (code !== undefined && GROUPS_UNAVAILABLE.has(code)) {
-        if (!warned) {
-          logger.warn(
-            `access: Slack refused usergroups.users.list (${code}); user-group IDs in VPN_CONNS_ALLOWED/VPN_CONNS_ADMINS are ignored, only user and channel IDs count`,
-          );
-          warned = true;
-        }
-        groupsUnavailableUntil = now() + ttl;
-        return new Set();
-      }
-      // Fail closed, and do not remember the failure: the next check asks again.
-      throw error;
+    const read = await readMembers(client, group);
+    if (read.users) return read.users;
+    if (!warned) {
+      logger.warn(
+        `access: Slack refused usergroups.users.list (${read.unavailable}); user-group IDs in VPN_CONNS_ALLOWED/VPN_CONNS_ADMINS are ignored, only user and channel IDs count`,
+      );
+      warned = true;
     }
+    members.set(UNAVAILABLE, new Set());
+    return new Set();
   };
 
   const inGroup = async (group: string, userId: string): Promise<boolean> => {
-    if (now() < groupsUnavailableUntil) return false;
-    const hit = members.get(group);
-    if (hit && now() - hit.at < ttl) return (await hit.users).has(userId);
-    const users = fetchMembers(group);
-    members.set(group, { at: now(), users });
+    if (members.peek(UNAVAILABLE) !== undefined) return false;
     try {
-      return (await users).has(userId);
+      return (await members.get(group, () => fetchMembers(group))).has(userId);
     } catch (error) {
-      members.delete(group);
       logger.warn(
         `access: could not read the members of ${group}; treating ${userId} as not a member`,
         error,

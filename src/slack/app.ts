@@ -6,21 +6,23 @@
 import { App, LogLevel } from '@slack/bolt';
 import type { AccessConfig, SlackConfig } from '../config.js';
 import type { Logger } from '../logger.js';
-import type { VpnGateway } from '../vpn/gateway.js';
+import type { TerminateService } from '../services/terminate.js';
 import { createAccessChecker } from './access.js';
+import { createAccessMiddleware } from './access-middleware.js';
 import type { AnswerDeps } from './answer.js';
 import { createIdentityResolver, type IdentityResolver } from './identity.js';
 import { registerListeners } from './listeners/index.js';
+import { createMessageMemo } from './message-memo.js';
 import { createValueSigner } from './signed-values.js';
 
-export interface AppDeps extends Omit<AnswerDeps, 'identity' | 'access' | 'signer'> {
+export interface AppDeps extends Omit<AnswerDeps, 'identity' | 'access' | 'signer' | 'messages'> {
   readonly logger: Logger;
   /** Built from the app's own Web API client when absent. */
   readonly identity?: IdentityResolver;
   /** Who may use the bot and who may terminate; default: everyone, nobody. */
   readonly access?: AccessConfig;
-  /** To terminate sessions; without it there are no Terminate buttons. */
-  readonly gateway?: VpnGateway;
+  /** Terminates sessions for admins; without it there are no Terminate buttons. */
+  readonly terminator?: TerminateService;
   /** How long user-group member lists are reused (default 5 minutes). */
   readonly groupCacheMs?: number;
   /** Tests: skip Bolt's `auth.test` at construction by giving the bot's IDs. */
@@ -36,23 +38,27 @@ const LEVELS: Record<string, LogLevel> = {
   error: LogLevel.ERROR,
 };
 
-/** Builds the Bolt app for the configured mode, with every listener registered. */
-export function createApp(config: SlackConfig, deps: AppDeps): App {
+/** Bolt's logger over ours: Bolt wants its LogLevel enum back from getLevel(); everything else is ours. */
+function boltLoggerOf(logger: Logger) {
+  const level = () => LEVELS[logger.getLevel()] ?? LogLevel.INFO;
+  return {
+    debug: logger.debug,
+    info: logger.info,
+    warn: logger.warn,
+    error: logger.error,
+    setLevel: (next: LogLevel) => logger.setLevel(next),
+    getLevel: level,
+    setName: logger.setName,
+  };
+}
+
+/** The bare Bolt app: HTTP mode with `/healthz`, or Socket Mode. */
+function newBoltApp(config: SlackConfig, deps: AppDeps): App {
   const clientOptions = {
     ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}),
     ...(deps.webApiRetries !== undefined ? { retryConfig: { retries: deps.webApiRetries } } : {}),
   };
-  const level = () => LEVELS[deps.logger.getLevel()] ?? LogLevel.INFO;
-  // Bolt wants its LogLevel enum back from getLevel(); everything else is ours.
-  const boltLogger = {
-    debug: deps.logger.debug,
-    info: deps.logger.info,
-    warn: deps.logger.warn,
-    error: deps.logger.error,
-    setLevel: (next: LogLevel) => deps.logger.setLevel(next),
-    getLevel: level,
-    setName: deps.logger.setName,
-  };
+  const logger = boltLoggerOf(deps.logger);
   if (config.mode === 'none') {
     throw new Error(
       'createApp needs SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)',
@@ -60,48 +66,60 @@ export function createApp(config: SlackConfig, deps: AppDeps): App {
   }
   const common = {
     token: config.botToken,
-    logger: boltLogger,
-    logLevel: level(),
+    logger,
+    logLevel: logger.getLevel(),
     clientOptions,
     ...(deps.botIds ?? {}),
   };
-  const app =
-    config.mode === 'socket'
-      ? new App({ ...common, socketMode: true, appToken: config.appToken })
-      : new App({
-          ...common,
-          signingSecret: config.signingSecret,
-          port: config.port,
-          customRoutes: [
-            {
-              path: '/healthz',
-              method: ['GET', 'HEAD'],
-              handler: (_req, res) => {
-                res.writeHead(200, { 'content-type': 'text/plain' });
-                res.end('ok');
-              },
-            },
-          ],
-        });
+  if (config.mode === 'socket') {
+    return new App({ ...common, socketMode: true, appToken: config.appToken });
+  }
+  return new App({
+    ...common,
+    signingSecret: config.signingSecret,
+    port: config.port,
+    customRoutes: [
+      {
+        path: '/healthz',
+        method: ['GET', 'HEAD'],
+        handler: (_req, res) => {
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.end('ok');
+        },
+      },
+    ],
+  });
+}
 
-  const { access, gateway, ...rest } = deps;
+/** Builds the Bolt app for the configured mode: the access middleware, then every listener. */
+export function createApp(config: SlackConfig, deps: AppDeps): App {
+  const app = newBoltApp(config, deps);
+  const { access, terminator, ...rest } = deps;
+  const checker = access
+    ? createAccessChecker({
+        access,
+        client: app.client,
+        logger: deps.logger,
+        ...(deps.groupCacheMs !== undefined ? { ttlMs: deps.groupCacheMs } : {}),
+      })
+    : undefined;
+  app.use(
+    createAccessMiddleware({
+      ...(checker ? { access: checker } : {}),
+      ...(deps.audit ? { audit: deps.audit } : {}),
+      logger: deps.logger,
+      terminate: terminator !== undefined,
+    }),
+  );
   registerListeners(app, {
     ...rest,
+    messages: createMessageMemo(),
     identity:
       deps.identity ?? createIdentityResolver({ client: app.client, userMap: config.userMap }),
-    ...(access
+    ...(checker ? { access: checker } : {}),
+    ...(terminator
       ? {
-          access: createAccessChecker({
-            access,
-            client: app.client,
-            logger: deps.logger,
-            ...(deps.groupCacheMs !== undefined ? { ttlMs: deps.groupCacheMs } : {}),
-          }),
-        }
-      : {}),
-    ...(gateway
-      ? {
-          gateway,
+          terminator,
           // Terminate buttons are signed with a key derived from the bot token: only this bot can make them.
           signer: createValueSigner(config.botToken),
         }

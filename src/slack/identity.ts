@@ -4,16 +4,12 @@
  * the local part of the person's Slack profile email (`users.info`).
  */
 import type { webApi } from '@slack/bolt';
+import { createSharedCache } from '../cache.js';
 import { UsageError } from '../errors.js';
 
 export interface IdentityResolver {
   /** The VPN user name of a Slack user. @throws UsageError when it cannot be found. */
   vpnUsername(userId: string): Promise<string>;
-}
-
-interface CachedName {
-  readonly at: number;
-  readonly name: Promise<string>;
 }
 
 /**
@@ -26,9 +22,12 @@ export function createIdentityResolver(options: {
   ttlMs?: number;
   now?: () => number;
 }): IdentityResolver {
-  const cache = new Map<string, CachedName>();
-  const ttl = options.ttlMs ?? 10 * 60_000;
-  const now = options.now ?? Date.now;
+  // A failed lookup is not kept: the next question asks Slack again.
+  const cache = createSharedCache<string>({
+    ttlMs: options.ttlMs ?? 10 * 60_000,
+    max: 1000,
+    ...(options.now ? { now: options.now } : {}),
+  });
 
   const lookup = async (userId: string): Promise<string> => {
     let user: webApi.UsersInfoResponse['user'];
@@ -61,12 +60,7 @@ export function createIdentityResolver(options: {
     vpnUsername(userId) {
       const mapped = options.userMap.get(userId);
       if (mapped !== undefined) return Promise.resolve(mapped);
-      const hit = cache.get(userId);
-      if (hit && now() - hit.at < ttl) return hit.name;
-      const name = lookup(userId);
-      cache.set(userId, { at: now(), name });
-      name.catch(() => cache.delete(userId));
-      return name;
+      return cache.get(userId, () => lookup(userId));
     },
   };
 }

@@ -4,6 +4,7 @@
  * learn their authentication type (certificate endpoints need a different
  * user lookup); the answer is cached.
  */
+import { createSharedCache } from '../cache.js';
 import type { Logger } from '../logger.js';
 import type { Endpoint } from './endpoint.js';
 import type { VpnGateway } from './gateway.js';
@@ -34,18 +35,10 @@ export function createEndpointCatalogue(options: CatalogueOptions): EndpointCata
   const ttl = options.ttlMs ?? 10 * 60_000;
   const now = options.now ?? Date.now;
 
+  /** One lookup, reused for `ttl`; a failed one is not kept: the next call tries again. */
   const cachedLookup = (load: () => Promise<Endpoint[]>) => {
-    let cached: { at: number; value: Promise<Endpoint[]> } | undefined;
-    return (): Promise<Endpoint[]> => {
-      if (cached && now() - cached.at < ttl) return cached.value;
-      const value = load();
-      cached = { at: now(), value };
-      // A failed lookup is not cached: the next call tries again.
-      value.catch(() => {
-        if (cached?.value === value) cached = undefined;
-      });
-      return value;
-    };
+    const cache = createSharedCache<Endpoint[]>({ ttlMs: ttl, max: 1, now });
+    return (): Promise<Endpoint[]> => cache.get('endpoints', load);
   };
 
   const enrich = async (configured: readonly Endpoint[]): Promise<Endpoint[]> => {

@@ -10,10 +10,10 @@ import {
   ThrottledError,
 } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
+import { createConnectionService } from '../../src/services/connections.js';
 import { createEndpointCatalogue } from '../../src/vpn/catalogue.js';
 import type { Connection } from '../../src/vpn/connection.js';
 import type { Endpoint } from '../../src/vpn/endpoint.js';
-import { createConnectionService } from '../../src/vpn/service.js';
 import {
   type Ec2Emulator,
   type EmulatedConnection,
@@ -313,6 +313,23 @@ describe('listEndpoints', () => {
       [dev.id, ['certificate-authentication']],
       [endpointId(2), ['directory-service-authentication']],
     ]);
+    g.destroy();
+  });
+});
+
+describe('listEndpoints over several pages', () => {
+  it('returns 1,005 endpoints once each in 2 requests of MaxResults=1000, from the first page on every call', async () => {
+    emulator.addEndpoints(Array.from({ length: 1005 }, (_, i) => ({ id: endpointId(i) })));
+    const g = gateway();
+    for (let round = 1; round <= 2; round++) {
+      const endpoints = await g.listEndpoints();
+      expect(new Set(endpoints.map((e) => e.id)).size).toBe(1005);
+      const calls = emulator.requests.filter((r) => r.action === 'DescribeClientVpnEndpoints');
+      expect(calls).toHaveLength(2 * round);
+      expect(calls.map((r) => r.params.MaxResults)).toEqual(Array(2 * round).fill('1000'));
+      // Each call starts without a NextToken: the paginator's input is fresh every time.
+      expect(calls.filter((r) => r.params.NextToken === undefined)).toHaveLength(round);
+    }
     g.destroy();
   });
 });

@@ -22,6 +22,8 @@ import { type AuditTrail, createAuditTrail } from '../../src/audit.js';
 import { createAwsGateway } from '../../src/aws/gateway.js';
 import { type AccessConfig, loadConfig, type SlackConfig } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/logger.js';
+import { type ConnectionService, createConnectionService } from '../../src/services/connections.js';
+import { createTerminateService } from '../../src/services/terminate.js';
 import type { AnswerDeps } from '../../src/slack/answer.js';
 import { createApp } from '../../src/slack/app.js';
 import type { IdentityResolver } from '../../src/slack/identity.js';
@@ -30,7 +32,6 @@ import type { StateStore } from '../../src/store/types.js';
 import { createEndpointCatalogue, type EndpointCatalogue } from '../../src/vpn/catalogue.js';
 import { aliasFromName, type Endpoint } from '../../src/vpn/endpoint.js';
 import type { VpnGateway } from '../../src/vpn/gateway.js';
-import { type ConnectionService, createConnectionService } from '../../src/vpn/service.js';
 import { type Ec2Emulator, startEc2Emulator } from './ec2-emulator.js';
 import {
   blockActionsPayload,
@@ -119,7 +120,7 @@ export interface BotHarnessOptions {
   readonly echoLogs?: boolean;
   /** `VPN_CONNS_ALLOWED` / `VPN_CONNS_ADMINS`; default none (everyone may use, nobody is admin). */
   readonly access?: AccessConfig;
-  /** Give the app the harness's own gateway to act with: enables the Terminate buttons. */
+  /** Give the app a terminate service over the harness's own gateway: enables the Terminate buttons. */
   readonly terminate?: boolean;
   /** Record an audit trail over a SQLite store in a temporary directory (`store`, `audit`). */
   readonly audit?: boolean;
@@ -339,7 +340,16 @@ export async function startBotHarness(options: BotHarnessOptions = {}): Promise<
       ...(options.identity ? { identity: options.identity } : {}),
       ...(options.digest ? { digest: options.digest } : {}),
       ...(options.access ? { access: options.access } : {}),
-      ...(options.terminate ? { gateway } : {}),
+      ...(options.terminate
+        ? {
+            terminator: createTerminateService({
+              gateway,
+              catalogue,
+              connections: service,
+              logger,
+            }),
+          }
+        : {}),
       ...(audit ? { audit } : {}),
       ...(options.groupCacheMs !== undefined ? { groupCacheMs: options.groupCacheMs } : {}),
     });

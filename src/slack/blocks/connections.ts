@@ -195,6 +195,87 @@ function entryText(c: Connection, options: EntryOptions): string {
   return `${first.join(' · ')}\n${second.join(' · ')}`;
 }
 
+/** The first section (totals, or "no connections") and the notification text it gives. */
+function summaryOf(
+  input: ConnectionsView,
+  summary: ReturnType<typeof summarize>,
+  shownTitle: string,
+): { block: KnownBlock; text: string } {
+  if (summary.total === 0) {
+    const note = escapeMrkdwn(oneLine(input.statusesNote ?? DEFAULT_EMPTY_NOTE));
+    const on = input.matchedField ? 'for' : 'on';
+    return {
+      block: {
+        type: 'section',
+        text: { type: 'mrkdwn', text: `No connections ${on} ${shownTitle} (${note}).` },
+      },
+      text: `${shownTitle}: no connections (${note})`,
+    };
+  }
+  return {
+    block: {
+      type: 'section',
+      text: { type: 'mrkdwn', text: countsLine(summary.byStatus, summary.total, true) },
+    },
+    text: `${shownTitle}: ${countsLine(summary.byStatus, summary.total, false)}`,
+  };
+}
+
+/** "Terminate all sessions of NAME", with a confirm dialog naming how many. */
+function terminateAllButton(all: { name: string; value: string }, active: number): types.Button {
+  const name = shown(all.name, MAX_NAME);
+  return {
+    type: 'button',
+    action_id: ACTION_TERMINATE_USER,
+    text: {
+      type: 'plain_text',
+      text: truncate(`Terminate all sessions of ${oneLine(all.name)}`, 75),
+    },
+    style: 'danger',
+    value: all.value,
+    confirm: {
+      title: { type: 'plain_text', text: 'Terminate all sessions?' },
+      text: {
+        type: 'mrkdwn',
+        text: `Disconnect *${name}* from ${plural(active, 'active session', 'active sessions')} on every endpoint shown?`,
+      },
+      confirm: { type: 'plain_text', text: 'Terminate all' },
+      deny: { type: 'plain_text', text: 'Cancel' },
+      style: 'danger',
+    },
+  };
+}
+
+/** Previous / Next / Export CSV (and Terminate all), each carrying the query and a page. */
+function actionsBlock(
+  input: ConnectionsView,
+  page: number,
+  pageCount: number,
+  active: number,
+): KnownBlock | null {
+  const buttons: types.Button[] = [];
+  const add = (label: string, actionId: string, p: number) => {
+    // Beyond MAX_PAGE a button could not be read back; such lists are far too long to page.
+    if (p >= 0 && p <= MAX_PAGE) {
+      const value = encodeButtonValue({ q: input.queryText, p });
+      buttons.push({
+        type: 'button',
+        text: { type: 'plain_text', text: label },
+        action_id: actionId,
+        value,
+      });
+    }
+  };
+  if (page > 0) add('Previous', ACTION_PAGE_PREV, page - 1);
+  if (page + 1 < pageCount) add('Next', ACTION_PAGE_NEXT, page + 1);
+  add('Export CSV', ACTION_EXPORT_CSV, page);
+  const all = input.terminate?.all;
+  if (all && active > 0) buttons.push(terminateAllButton(all, active));
+  return buttons.length > 0
+    ? { type: 'actions', block_id: BLOCK_ACTIONS, elements: buttons }
+    : null;
+}
+
 /**
  * The answer to a connections query: header, exact totals per status, a
  * warning for endpoints that failed, one page of `PAGE_SIZE` connections in
@@ -218,22 +299,9 @@ export function buildConnectionsMessage(input: ConnectionsView): SlackMessage {
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: truncate(title, MAX_TITLE), emoji: true } },
   ];
-  let text: string;
-  if (summary.total === 0) {
-    const note = escapeMrkdwn(oneLine(input.statusesNote ?? DEFAULT_EMPTY_NOTE));
-    const on = input.matchedField ? 'for' : 'on';
-    blocks.push({
-      type: 'section',
-      text: { type: 'mrkdwn', text: `No connections ${on} ${shownTitle} (${note}).` },
-    });
-    text = `${shownTitle}: no connections (${note})${failed}`;
-  } else {
-    blocks.push({
-      type: 'section',
-      text: { type: 'mrkdwn', text: countsLine(summary.byStatus, summary.total, true) },
-    });
-    text = `${shownTitle}: ${countsLine(summary.byStatus, summary.total, false)}${failed}`;
-  }
+  const head = summaryOf(input, summary, shownTitle);
+  blocks.push(head.block);
+  const text = `${head.text}${failed}`;
 
   const context = [`Fetched ${dateToken(input.fetchedAt)}`];
   if (pageCount > 1) context.push(`page ${formatCount(page + 1)} of ${formatCount(pageCount)}`);
@@ -265,50 +333,8 @@ export function buildConnectionsMessage(input: ConnectionsView): SlackMessage {
   }
 
   if (pageable && summary.total > 0) {
-    const buttons: types.Button[] = [];
-    const add = (label: string, actionId: string, p: number) => {
-      // Beyond MAX_PAGE a button could not be read back; such lists are far too long to page.
-      if (p >= 0 && p <= MAX_PAGE) {
-        const value = encodeButtonValue({ q: input.queryText, p });
-        buttons.push({
-          type: 'button',
-          text: { type: 'plain_text', text: label },
-          action_id: actionId,
-          value,
-        });
-      }
-    };
-    if (page > 0) add('Previous', ACTION_PAGE_PREV, page - 1);
-    if (page + 1 < pageCount) add('Next', ACTION_PAGE_NEXT, page + 1);
-    add('Export CSV', ACTION_EXPORT_CSV, page);
-    const all = input.terminate?.all;
-    const active = summary.byStatus.active;
-    if (all && active > 0) {
-      const name = shown(all.name, MAX_NAME);
-      buttons.push({
-        type: 'button',
-        action_id: ACTION_TERMINATE_USER,
-        text: {
-          type: 'plain_text',
-          text: truncate(`Terminate all sessions of ${oneLine(all.name)}`, 75),
-        },
-        style: 'danger',
-        value: all.value,
-        confirm: {
-          title: { type: 'plain_text', text: 'Terminate all sessions?' },
-          text: {
-            type: 'mrkdwn',
-            text: `Disconnect *${name}* from ${plural(active, 'active session', 'active sessions')} on every endpoint shown?`,
-          },
-          confirm: { type: 'plain_text', text: 'Terminate all' },
-          deny: { type: 'plain_text', text: 'Cancel' },
-          style: 'danger',
-        },
-      });
-    }
-    if (buttons.length > 0) {
-      blocks.push({ type: 'actions', block_id: BLOCK_ACTIONS, elements: buttons });
-    }
+    const actions = actionsBlock(input, page, pageCount, summary.byStatus.active);
+    if (actions) blocks.push(actions);
   }
 
   const guarded = guardMessage({ text, blocks });

@@ -122,6 +122,52 @@ function context(text: string): KnownBlock {
   return { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(text, 2000) }] };
 }
 
+/** The gaps in coverage and the sessions that failed to terminate, as warnings. */
+function warnings(view: DigestView, flagged: number): KnownBlock[] {
+  const { timezone } = view;
+  const blocks = view.gaps.map((gap) =>
+    section(
+      `:warning: *Possible gap on ${escapeMrkdwn(view.aliasOf(gap.endpointId))}*: sessions that ended between ` +
+        `${formatInZone(gap.from, timezone)} and ${formatInZone(gap.to, timezone)} (${timezone}) may be missing. ` +
+        'The collector had no successful poll for more than 60 minutes, and AWS lists ended sessions for only 60 minutes.',
+    ),
+  );
+  if (flagged > 0) {
+    blocks.push(
+      section(
+        `:warning: *${counted(flagged, 'session')} failed to terminate* ` +
+          '(AWS status `failed-to-terminate`): check them in the console.',
+      ),
+    );
+  }
+  return blocks;
+}
+
+/** The per-user roll-up, the first `MAX_LISTED_USERS` of them. */
+function byUserSection(users: ReturnType<typeof rollUpByUser>): KnownBlock {
+  const lines = users
+    .slice(0, MAX_LISTED_USERS)
+    .map(
+      (u) =>
+        `• ${literal(truncate(u.name, 64))} — ${counted(u.sessions, 'session')}, ` +
+        `${formatMilliseconds(u.connectedMs)}, ↓ ${formatBytes(u.ingress)} ↑ ${formatBytes(u.egress)}`,
+    );
+  if (users.length > MAX_LISTED_USERS)
+    lines.push(`…and ${formatCount(users.length - MAX_LISTED_USERS)} more users`);
+  return section(`*By user*\n${lines.join('\n')}`);
+}
+
+/** One ended session: who, where, when, how long, how much. */
+function sessionLine(s: EndedSession, view: DigestView): string {
+  const flag = s.status === 'failed-to-terminate' ? ':warning: ' : '';
+  return (
+    `${flag}*${literal(truncate(who(s), 64))}* on ${escapeMrkdwn(view.aliasOf(s.endpointId))} · ` +
+    `${dateToken(s.establishedAt)} – ${dateToken(s.endedAt)} · ` +
+    `${formatDuration(s.establishedAt, s.endedAt)} · ↓ ${formatBytes(s.ingressBytes)} ↑ ${formatBytes(s.egressBytes)} · ` +
+    `${inlineCode(s.clientIp)} ${inlineCode(s.connectionId)}`
+  );
+}
+
 /** Builds the digest message (and its CSV when it had to shorten the list). */
 export function buildDigestMessage(view: DigestView): DigestMessage {
   const { sessions, timezone } = view;
@@ -147,53 +193,22 @@ export function buildDigestMessage(view: DigestView): DigestMessage {
     blocks.push(context(':eyes: Only you can see this preview; nothing is marked as reported.'));
   }
 
-  for (const gap of view.gaps) {
-    blocks.push(
-      section(
-        `:warning: *Possible gap on ${escapeMrkdwn(view.aliasOf(gap.endpointId))}*: sessions that ended between ` +
-          `${formatInZone(gap.from, timezone)} and ${formatInZone(gap.to, timezone)} (${timezone}) may be missing. ` +
-          'The collector had no successful poll for more than 60 minutes, and AWS lists ended sessions for only 60 minutes.',
-      ),
-    );
-  }
-  if (flagged > 0) {
-    blocks.push(
-      section(
-        `:warning: *${counted(flagged, 'session')} failed to terminate* ` +
-          '(AWS status `failed-to-terminate`): check them in the console.',
-      ),
-    );
-  }
+  blocks.push(...warnings(view, flagged));
 
-  if (users.length > 0) {
-    const lines = users
-      .slice(0, MAX_LISTED_USERS)
-      .map(
-        (u) =>
-          `• ${literal(truncate(u.name, 64))} — ${counted(u.sessions, 'session')}, ` +
-          `${formatMilliseconds(u.connectedMs)}, ↓ ${formatBytes(u.ingress)} ↑ ${formatBytes(u.egress)}`,
-      );
-    if (users.length > MAX_LISTED_USERS)
-      lines.push(`…and ${formatCount(users.length - MAX_LISTED_USERS)} more users`);
-    blocks.push(section(`*By user*\n${lines.join('\n')}`));
-  }
+  if (users.length > 0) blocks.push(byUserSection(users));
 
   const ordered = orderSessions(sessions);
   const listed = ordered.slice(0, MAX_LISTED_SESSIONS);
-  if (listed.length > 0) {
-    // Several sessions per section keeps the block count low.
-    for (let i = 0; i < listed.length; i += 5) {
-      const lines = listed.slice(i, i + 5).map((s) => {
-        const flag = s.status === 'failed-to-terminate' ? ':warning: ' : '';
-        return (
-          `${flag}*${literal(truncate(who(s), 64))}* on ${escapeMrkdwn(view.aliasOf(s.endpointId))} · ` +
-          `${dateToken(s.establishedAt)} – ${dateToken(s.endedAt)} · ` +
-          `${formatDuration(s.establishedAt, s.endedAt)} · ↓ ${formatBytes(s.ingressBytes)} ↑ ${formatBytes(s.egressBytes)} · ` +
-          `${inlineCode(s.clientIp)} ${inlineCode(s.connectionId)}`
-        );
-      });
-      blocks.push(section(lines.join('\n')));
-    }
+  // Several sessions per section keeps the block count low.
+  for (let i = 0; i < listed.length; i += 5) {
+    blocks.push(
+      section(
+        listed
+          .slice(i, i + 5)
+          .map((x) => sessionLine(x, view))
+          .join('\n'),
+      ),
+    );
   }
   const more = ordered.length - listed.length;
   if (more > 0) {

@@ -1,11 +1,13 @@
 /**
- * Action ids, block ids and button values shared by the builders, the
+ * The command, action ids, block ids and button values shared by the builders, the
  * listeners and the tests. A button carries the canonical query text and a
  * page, so paging is stateless: the click alone says what to show next.
  */
 import { z } from 'zod';
 import { UsageError } from '../../errors.js';
 
+/** The slash command the bot answers. */
+export const COMMAND = '/vpn-conns';
 export const ACTION_PAGE_PREV = 'vpn_conns_page_prev';
 export const ACTION_PAGE_NEXT = 'vpn_conns_page_next';
 export const ACTION_EXPORT_CSV = 'vpn_conns_export_csv';

@@ -14,21 +14,22 @@ import { createTerminateAction, type TerminateDeps } from './actions/terminate.j
 import { COMMAND, createVpnConnsCommand } from './commands/vpn-conns.js';
 
 /**
- * The command, paging, export and — when a gateway to act with is given —
+ * The command, paging, export and — when a terminate service is given —
  * the Terminate buttons. Unknown action ids are never registered, so a forged
- * payload naming one gets no answer from any listener.
+ * payload naming one gets no answer from any listener. Every listener runs
+ * after the access middleware (`access-middleware.ts`).
  */
 export function registerListeners(
   app: App,
-  deps: AnswerDeps & Partial<Pick<TerminateDeps, 'gateway'>>,
+  deps: AnswerDeps & Partial<Pick<TerminateDeps, 'terminator'>>,
 ): void {
   app.command(COMMAND, createVpnConnsCommand(deps));
   const paging = createPagingAction(deps);
   app.action<BlockButtonAction>(ACTION_PAGE_PREV, paging);
   app.action<BlockButtonAction>(ACTION_PAGE_NEXT, paging);
   app.action<BlockButtonAction>(ACTION_EXPORT_CSV, createExportCsvAction(deps));
-  if (deps.gateway) {
-    const terminate = createTerminateAction({ ...deps, gateway: deps.gateway });
+  if (deps.terminator) {
+    const terminate = createTerminateAction({ ...deps, terminator: deps.terminator });
     app.action<BlockButtonAction>(ACTION_TERMINATE, terminate);
     app.action<BlockButtonAction>(ACTION_TERMINATE_USER, terminate);
   }

@@ -2,14 +2,18 @@
  * "Export CSV": the whole result of the query behind the message, as a CSV
  * file with the CLI's columns, sent to the clicker in a direct message (the
  * list may be ephemeral, and IPs and user names are not for the channel).
+ * The access middleware has acked and checked the click.
  */
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { formatCount } from '../../../vpn/format.js';
 import { toCsv } from '../../../vpn/records.js';
 import { sortConnections } from '../../../vpn/summary.js';
-import { type AnswerDeps, errorMessage, outcomeOf, runConnectionsQuery } from '../../answer.js';
+import { gateOf } from '../../access-middleware.js';
+import { audit } from '../../actor.js';
+import type { AnswerDeps } from '../../answer.js';
 import { escapeMrkdwn } from '../../blocks/mrkdwn.js';
-import { ACCESS_DENIED_MESSAGE, audit, clickActor, mayUse } from '../guard.js';
+import { runQuery, titleOf } from '../../connections-answer.js';
+import { errorMessage, outcomeOf } from '../../error-reply.js';
 import { readButton } from './paging.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
@@ -28,24 +32,13 @@ export function csvFilename(title: string, at: Date): string {
 
 /** The handler of the Export CSV button. */
 export function createExportCsvAction(deps: AnswerDeps) {
-  return async ({ ack, action, body, client, respond, logger }: ButtonArgs) => {
-    await ack();
-    const actor = clickActor(body, 'export-csv', action.value);
-    if (!(await mayUse(deps, actor))) {
-      await respond({
-        response_type: 'ephemeral',
-        replace_original: false,
-        text: ACCESS_DENIED_MESSAGE,
-      }).catch((error: unknown) => logger.warn('could not deliver a refusal', error));
-      return;
-    }
+  return async ({ action, body, client, respond, logger, context }: ButtonArgs) => {
+    const { actor } = gateOf(context);
     try {
       const { query } = readButton(action.value);
-      const { title, result } = await runConnectionsQuery(
-        query,
-        { userId: body.user.id, page: 0 },
-        deps,
-      );
+      const answer = await runQuery(query, { userId: body.user.id, page: 0 }, deps);
+      const { result } = answer;
+      const title = titleOf(answer);
       const connections = sortConnections(result.connections);
       const dm = await client.conversations.open({ users: body.user.id });
       const channelId = dm.channel?.id;
@@ -58,7 +51,7 @@ export function createExportCsvAction(deps: AnswerDeps) {
         initial_comment: `${formatCount(connections.length)} connections (${escapeMrkdwn(title)}), fetched ${result.fetchedAt.toISOString()}.`,
       });
       const failed = result.failures.map((f) => f.endpoint.alias);
-      await audit(deps, actor, {
+      await audit(deps.audit, actor, {
         outcome: failed.length > 0 ? 'partial' : 'ok',
         endpoints: result.endpoints.map((e) => e.alias),
       });
@@ -70,7 +63,7 @@ export function createExportCsvAction(deps: AnswerDeps) {
           (failed.length > 0 ? ` Not included, because reading failed: ${failed.join(', ')}.` : ''),
       });
     } catch (error) {
-      await audit(deps, actor, { outcome: outcomeOf(error) });
+      await audit(deps.audit, actor, { outcome: outcomeOf(error) });
       try {
         await respond({
           response_type: 'ephemeral',

@@ -1,20 +1,23 @@
 /**
  * Previous / Next: stateless paging. The button value carries the query text
  * and the page; the click re-runs the query (briefly cached) and replaces the
- * message through the action's response_url.
+ * message through the action's response_url. The access middleware has acked
+ * and checked the click.
  */
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { UsageError } from '../../../errors.js';
+import type { ConnectionsQuery } from '../../../services/connections.js';
 import { parseCommand } from '../../../vpn/query.js';
-import { type AnswerDeps, answerQuery } from '../../answer.js';
+import { gateOf } from '../../access-middleware.js';
+import { audit } from '../../actor.js';
+import { type Answer, type AnswerDeps, answerQuery } from '../../answer.js';
 import { decodeButtonValue } from '../../blocks/ids.js';
 import { buildUsageErrorMessage } from '../../blocks/messages.js';
-import { ACCESS_DENIED_MESSAGE, audit, clickActor, mayUse } from '../guard.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
 
 /** Parses a button's value into a query and page. @throws UsageError when tampered with. */
-export function readButton(value: unknown) {
+export function readButton(value: unknown): { query: ConnectionsQuery; page: number } {
   const { q, p } = decodeButtonValue(value);
   const { query } = parseCommand(q, 'slack', { slackEscaped: false });
   if (query.kind !== 'list' && query.kind !== 'user') {
@@ -25,26 +28,17 @@ export function readButton(value: unknown) {
 
 /** The handler of the paging buttons. */
 export function createPagingAction(deps: AnswerDeps) {
-  return async ({ ack, action, body, respond, logger }: ButtonArgs) => {
-    await ack();
-    const actor = clickActor(body, 'page', action.value);
+  return async ({ action, body, respond, logger, context }: ButtonArgs) => {
+    const { actor } = gateOf(context);
     try {
-      if (!(await mayUse(deps, actor))) {
-        await respond({
-          response_type: 'ephemeral',
-          replace_original: false,
-          text: ACCESS_DENIED_MESSAGE,
-        });
-        return;
-      }
-      let answer: Awaited<ReturnType<typeof answerQuery>>;
+      let answer: Answer;
       try {
         const { query, page } = readButton(action.value);
         answer = await answerQuery(query, { userId: body.user.id, page }, deps);
-        await audit(deps, actor, answer);
+        await audit(deps.audit, actor, answer);
       } catch (error) {
         if (!(error instanceof UsageError)) throw error;
-        await audit(deps, actor, { outcome: 'denied' });
+        await audit(deps.audit, actor, { outcome: 'denied' });
         await respond({
           response_type: 'ephemeral',
           replace_original: false,

@@ -1,187 +1,121 @@
 /**
- * Terminate one session, or every active session of one person, from Slack.
+ * The Terminate buttons: one session, or every active session of one person.
  * Admins only — checked on the click itself, whatever the message showed —
- * and only for values the bot signed. A DryRun first, so an IAM denial is
- * reported before anything is attempted; then the terminate, the result
- * (previous → current status) for the admin, and a refreshed list.
+ * and only for values the bot signed. The work (plan, DryRun, terminate) is
+ * the terminate service's; this renders its report for the admin and
+ * refreshes the list the button was on. The access middleware has acked and
+ * checked the click.
  */
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { AwsError, UsageError } from '../../../errors.js';
-import type { Endpoint } from '../../../vpn/endpoint.js';
-import type { TerminateTarget, VpnGateway } from '../../../vpn/gateway.js';
-import { filtersByUsername } from '../../../vpn/lookup.js';
+import { UsageError } from '../../../errors.js';
+import type { Logger } from '../../../logger.js';
+import type {
+  TerminateReport,
+  TerminateRequest,
+  TerminateService,
+} from '../../../services/terminate.js';
 import { parseCommand } from '../../../vpn/query.js';
-import { ACCESS_DENIED_MESSAGE, ADMIN_ONLY_MESSAGE } from '../../access.js';
-import { type AnswerDeps, answerQuery, errorMessage, outcomeOf } from '../../answer.js';
-import { ACTION_TERMINATE } from '../../blocks/ids.js';
+import { ADMIN_ONLY_MESSAGE } from '../../access.js';
+import { gateOf } from '../../access-middleware.js';
+import { type Actor, type AuditResult, audit } from '../../actor.js';
+import { type AnswerDeps, answerQuery } from '../../answer.js';
+import type { SlackMessage } from '../../blocks/limits.js';
 import { buildUsageErrorMessage } from '../../blocks/messages.js';
-import { buildTerminateResultMessage, type TerminateOutcome } from '../../blocks/terminate.js';
+import { buildTerminateResultMessage } from '../../blocks/terminate.js';
+import { errorMessage, failureText, outcomeOf } from '../../error-reply.js';
 import type { TerminateValue } from '../../signed-values.js';
-import { type Actor, audit, clickActor, mayUse } from '../guard.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
 
-/** The username form of TerminateClientVpnConnections refuses more than this many connections. */
-export const USERNAME_FORM_LIMIT = 5;
-
 export interface TerminateDeps extends AnswerDeps {
-  readonly gateway: VpnGateway;
+  readonly terminator: TerminateService;
 }
 
-interface Plan {
-  readonly endpoint: Endpoint;
-  readonly targets: readonly TerminateTarget[];
+/** What a verified button value asks for. */
+function requestOf(value: TerminateValue): TerminateRequest {
+  return value.k === 'conn'
+    ? { kind: 'connection', endpointId: value.e, connectionId: value.c, who: value.n }
+    : { kind: 'user', name: value.n, endpointIds: value.e ?? null };
 }
 
-/** What to terminate where: by user name when the endpoint allows it and there are at most 5, else one by one. */
-async function planFor(
-  value: TerminateValue,
-  deps: TerminateDeps,
-): Promise<{ who: string; plans: Plan[] }> {
-  const endpoints = await deps.catalogue.described();
-  if (value.k === 'conn') {
-    const endpoint = endpoints.find((e) => e.id === value.e);
-    if (!endpoint) throw new UsageError(`Endpoint ${value.e} is no longer configured.`);
-    return { who: value.n, plans: [{ endpoint, targets: [{ connectionId: value.c }] }] };
-  }
-  // Fresh data: a cached list could miss a session that started a moment ago.
-  deps.service.invalidate();
-  const result = await deps.service.lookupUser({
-    name: value.n,
-    // Only where the lookup looked: the confirm dialog said "on every endpoint shown".
-    endpoints: value.e ? { kind: 'named', names: value.e } : { kind: 'all' },
-    statuses: ['active'],
+/** The audit fields of a report. */
+function auditOf(report: TerminateReport): AuditResult {
+  const common = {
+    endpoints: report.endpoints.map((e) => e.alias),
+    requestIds: report.requestIds,
+  };
+  if (report.status !== 'not-started') return { ...common, outcome: report.status };
+  const outcome = report.refusedByAws ? 'refused by AWS (dry run)' : outcomeOf(report.error);
+  return { ...common, outcome };
+}
+
+/** The admin's reply: the error when nothing was attempted, else previous → current status. */
+function replyOf(report: TerminateReport, logger: Pick<Logger, 'warn' | 'error'>): SlackMessage {
+  if (report.status === 'not-started') return errorMessage(report.error, logger, 'terminate');
+  return buildTerminateResultMessage({
+    who: report.who,
+    done: report.done.map((d) => ({
+      alias: d.endpoint.alias,
+      connectionId: d.connectionId,
+      previous: d.previous,
+      current: d.current,
+    })),
+    failed: report.failed.map((f) => ({ alias: f.endpoint.alias, message: failureText(f.error) })),
+    refusedByDryRun: false,
   });
-  const failure = result.failures[0];
-  if (failure) throw failure.error;
-  const plans: Plan[] = [];
-  for (const endpoint of result.endpoints) {
-    const active = result.connections.filter((c) => c.endpointId === endpoint.id);
-    if (active.length === 0) continue;
-    const byName =
-      filtersByUsername(endpoint) &&
-      active.length <= USERNAME_FORM_LIMIT &&
-      active.every((c) => c.username === value.n);
-    plans.push({
-      endpoint,
-      targets: byName
-        ? [{ username: value.n }]
-        : active.map((c) => ({ connectionId: c.connectionId })),
-    });
+}
+
+/**
+ * The verified value of an admin's click, or `undefined` after refusing it (not an admin, or
+ * a value the bot did not sign) with a reply and an audit line.
+ */
+async function verifiedValue(
+  value: unknown,
+  actor: Actor,
+  reply: (message: SlackMessage | { readonly text: string }) => Promise<void>,
+  deps: TerminateDeps,
+): Promise<TerminateValue | undefined> {
+  if (!deps.signer || !deps.access || !(await deps.access.isAdmin(actor.userId))) {
+    await audit(deps.audit, actor, { outcome: 'denied' });
+    await reply({ text: ADMIN_ONLY_MESSAGE });
+    return undefined;
   }
-  return { who: value.n, plans };
+  try {
+    return deps.signer.verify(value);
+  } catch (error) {
+    await audit(deps.audit, { ...actor, detail: 'invalid button value' }, { outcome: 'denied' });
+    if (error instanceof UsageError) await reply(buildUsageErrorMessage(error));
+    return undefined;
+  }
 }
 
 /** The handler of both Terminate buttons. */
 export function createTerminateAction(deps: TerminateDeps) {
-  return async ({ ack, action, body, respond, logger }: ButtonArgs) => {
-    await ack();
-    // The detail is set once the value is verified: a forged value is not worth recording whole.
-    const actor = clickActor(
-      body,
-      action.action_id === ACTION_TERMINATE ? 'terminate' : 'terminate-user',
-      '',
-    );
-    const reply = async (message: Parameters<typeof respond>[0] & object) => {
+  return async ({ action, respond, logger, context }: ButtonArgs) => {
+    const { actor } = gateOf(context);
+    const reply = async (message: SlackMessage | { readonly text: string }) => {
       try {
         await respond({ response_type: 'ephemeral', replace_original: false, ...message });
       } catch (error) {
         logger.warn('could not deliver a terminate reply', error);
       }
     };
+    const value = await verifiedValue(action.value, actor, reply, deps);
+    if (value === undefined) return;
 
-    if (!(await mayUse(deps, actor))) {
-      await reply({ text: ACCESS_DENIED_MESSAGE });
-      return;
-    }
-    if (!deps.signer || !deps.access || !(await deps.access.isAdmin(actor.userId))) {
-      await audit(deps, actor, { outcome: 'denied' });
-      await reply({ text: ADMIN_ONLY_MESSAGE });
-      return;
-    }
-    let value: TerminateValue;
-    try {
-      value = deps.signer.verify(action.value);
-    } catch (error) {
-      await audit(deps, { ...actor, detail: 'invalid button value' }, { outcome: 'denied' });
-      if (error instanceof UsageError) await reply(buildUsageErrorMessage(error));
-      return;
-    }
-    const detailed: Actor = {
-      ...actor,
-      detail: value.k === 'conn' ? `${value.c} (${value.n})` : `all sessions of ${value.n}`,
-    };
-
-    const outcome: {
-      done: TerminateOutcome['done'][number][];
-      failed: TerminateOutcome['failed'][number][];
-    } = {
-      done: [],
-      failed: [],
-    };
-    const requestIds: string[] = [];
-    let plans: Plan[] = [];
-    try {
-      ({ plans } = await planFor(value, deps));
-      // DryRun first, everywhere: if AWS would refuse anywhere, nothing is attempted.
-      for (const { endpoint, targets } of plans) {
-        const first = targets[0];
-        if (first)
-          await deps.gateway.terminate(endpoint, first, { dryRun: true, actor: actor.userId });
-      }
-    } catch (error) {
-      if (error instanceof AwsError && error.requestId) requestIds.push(error.requestId);
-      const refused = error instanceof AwsError && error.kind === 'access-denied';
-      await audit(deps, detailed, {
-        outcome: refused ? 'refused by AWS (dry run)' : outcomeOf(error),
-        endpoints: plans.map((p) => p.endpoint.alias),
-        requestIds,
-      });
-      await reply(errorMessage(error, logger, 'terminate'));
-      return;
-    }
-
-    // Serialised: AWS allows 5 terminate calls per second.
-    for (const { endpoint, targets } of plans) {
-      for (const target of targets) {
-        try {
-          const result = await deps.gateway.terminate(endpoint, target, { actor: actor.userId });
-          if (result.requestId) requestIds.push(result.requestId);
-          for (const c of result.connections) {
-            outcome.done.push({
-              alias: endpoint.alias,
-              connectionId: c.connectionId,
-              previous: c.previousStatus,
-              current: c.currentStatus,
-            });
-          }
-        } catch (error) {
-          if (error instanceof AwsError && error.requestId) requestIds.push(error.requestId);
-          outcome.failed.push({
-            alias: endpoint.alias,
-            message: error instanceof AwsError ? error.message : 'unexpected error (logged)',
-          });
-          if (!(error instanceof AwsError)) logger.error('terminate failed', error);
-        }
-      }
-      deps.service.invalidate(endpoint.id);
-    }
-    await audit(deps, detailed, {
-      outcome: outcome.failed.length === 0 ? 'ok' : outcome.done.length > 0 ? 'partial' : 'failed',
-      endpoints: plans.map((p) => p.endpoint.alias),
-      requestIds,
-    });
-    await reply(buildTerminateResultMessage({ who: value.n, ...outcome, refusedByDryRun: false }));
+    const detail = value.k === 'conn' ? `${value.c} (${value.n})` : `all sessions of ${value.n}`;
+    const report = await deps.terminator.terminate(requestOf(value), { actor: actor.userId });
+    await audit(deps.audit, { ...actor, detail }, auditOf(report));
+    await reply(replyOf(report, logger));
+    if (report.status === 'not-started' || value.q === undefined) return;
 
     // Refresh the list the button was on, so it shows `terminating` / `terminated`.
-    if (value.q !== undefined) {
-      try {
-        const { query } = parseCommand(value.q, 'slack', { slackEscaped: false });
-        const answer = await answerQuery(query, { userId: actor.userId, page: value.p ?? 0 }, deps);
-        if (!answer.isError) await respond({ replace_original: true, ...answer.message });
-      } catch (error) {
-        logger.warn('could not refresh the list after terminating', error);
-      }
+    try {
+      const { query } = parseCommand(value.q, 'slack', { slackEscaped: false });
+      const answer = await answerQuery(query, { userId: actor.userId, page: value.p ?? 0 }, deps);
+      if (!answer.isError) await respond({ replace_original: true, ...answer.message });
+    } catch (error) {
+      logger.warn('could not refresh the list after terminating', error);
     }
   };
 }
