@@ -69,7 +69,9 @@ const ENDPOINT = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
 const ACTION = /^vpn_conns_[a-z0-9_]{1,48}$/;
 const AWS_OPERATION = /^[A-Z][A-Za-z0-9]{1,63}$/;
-const SLACK_METHOD = /^[a-z][a-zA-Z]*(\.[a-zA-Z]+){1,3}$/;
+/** Slack Web API method families: `alice.martin` is not a method, `chat.postMessage` is. */
+const SLACK_METHOD =
+  /^(?:admin|api|apps|auth|bots|chat|conversations|dnd|emoji|files|pins|reactions|reminders|search|team|usergroups|users|views|workflows)(?:\.[a-zA-Z]+){1,3}$/;
 const ERROR_CODE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 const COMMANDS: ReadonlySet<string> = new Set([...COMMAND_WORDS, 'alerts']);
 const OUTCOMES: ReadonlySet<string> = new Set([
