@@ -5,11 +5,13 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { runAlerts } from './alerts.js';
 import { runCliVsAwsCli } from './cli-vs-awscli.js';
 import type { BenchOutcome } from './lib/report.js';
 import { runSlackAck } from './slack-ack.js';
 
 const BENCHMARKS: Readonly<Record<string, () => Promise<BenchOutcome>>> = {
+  alerts: runAlerts,
   cli: runCliVsAwsCli,
   slack: runSlackAck,
 };

@@ -120,11 +120,15 @@ export function parseAlertKey(key: string): { rule: string; kind: SubjectKind; i
  * too, where it is the device's certificate, not the person). `null` when there is none.
  */
 export function personOf(connection: Connection, endpoint: EndpointSnapshot): string | null {
+  return personReader(endpoint)(connection);
+}
+
+/** {@link personOf} for one endpoint, decided once per endpoint rather than per connection. */
+function personReader(endpoint: EndpointSnapshot): (c: Connection) => string | null {
   const types = endpoint.authenticationTypes;
-  const byName = types.some((t) => t !== 'certificate-authentication');
-  if (byName) return connection.username;
-  if (types.length > 0) return connection.commonName;
-  return connection.username ?? connection.commonName;
+  if (types.some((t) => t !== 'certificate-authentication')) return (c) => c.username;
+  if (types.length > 0) return (c) => c.commonName;
+  return (c) => c.username ?? c.commonName;
 }
 
 interface Watched {
@@ -150,6 +154,17 @@ export function evaluateAlerts(input: AlertInput): AlertEvaluation {
     read.push({ endpoint, connections: endpoint.connections, active });
   }
 
+  // Person rules watching the same endpoints share one grouping of sessions by person.
+  const groupings = new Map<string, ReadonlyMap<string, AlertSession[]>>();
+  const people = (watched: readonly Watched[]) => {
+    const id = watched.map((w) => w.endpoint.id).join(' ');
+    let grouped = groupings.get(id);
+    if (!grouped) {
+      grouped = groupByPerson(watched);
+      groupings.set(id, grouped);
+    }
+    return grouped;
+  };
   const firing: FiringAlert[] = [];
   // Person rules span endpoints: one unread endpoint leaves every person of the rule undecided.
   const undecidedRules = new Set<string>();
@@ -158,7 +173,7 @@ export function evaluateAlerts(input: AlertInput): AlertEvaluation {
     if (input.endpoints.some((e) => unread.has(e.id) && watches(rule, e.alias))) {
       undecidedRules.add(rule.name);
     }
-    const found = evaluateRule(rule, watched, input);
+    const found = evaluateRule(rule, watched, input, people);
     found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     firing.push(...found);
   }
@@ -174,11 +189,16 @@ export function evaluateAlerts(input: AlertInput): AlertEvaluation {
   return { firing, undecided };
 }
 
-function evaluateRule(rule: AlertRule, watched: readonly Watched[], input: AlertInput) {
+function evaluateRule(
+  rule: AlertRule,
+  watched: readonly Watched[],
+  input: AlertInput,
+  people: (watched: readonly Watched[]) => ReadonlyMap<string, AlertSession[]>,
+) {
   const kind = SUBJECT_OF[rule.condition.kind];
   if (kind === 'session') return sessionAlerts(rule, watched, input.now);
   if (kind === 'endpoint') return endpointAlerts(rule, watched, input.now);
-  return personAlerts(rule, watched, input);
+  return personAlerts(rule, people(watched), input);
 }
 
 /** Per-session conditions: too old, not posture compliant, failed to terminate. */
@@ -188,11 +208,12 @@ function sessionAlerts(rule: AlertRule, watched: readonly Watched[], now: Date):
   const nowMs = now.getTime();
   for (const { endpoint, connections, active } of watched) {
     const pool = condition.kind === 'failedToTerminate' ? connections : active;
+    const person = personReader(endpoint);
     for (const connection of pool) {
       const observed = sessionObserved(condition, connection, nowMs);
       if (observed === undefined) continue;
       const id = `${endpoint.id}/${connection.connectionId}`;
-      const name = personOf(connection, endpoint) ?? displayName(connection);
+      const name = person(connection) ?? displayName(connection);
       alerts.push({
         key: alertKey(rule.name, 'session', id),
         rule,
@@ -257,12 +278,13 @@ function endpointAlerts(rule: AlertRule, watched: readonly Watched[], now: Date)
   return alerts;
 }
 
-/** Per-person conditions over every endpoint the rule watches: too many sessions, never seen. */
-function personAlerts(rule: AlertRule, watched: readonly Watched[], input: AlertInput) {
+/** The active sessions of the watched endpoints, by person, in endpoint then AWS order. */
+function groupByPerson(watched: readonly Watched[]): Map<string, AlertSession[]> {
   const byPerson = new Map<string, AlertSession[]>();
   for (const { endpoint, active } of watched) {
+    const personFor = personReader(endpoint);
     for (const connection of active) {
-      const person = personOf(connection, endpoint);
+      const person = personFor(connection);
       if (person === null) continue;
       const list = byPerson.get(person);
       const session = { endpointAlias: endpoint.alias, connection };
@@ -270,6 +292,15 @@ function personAlerts(rule: AlertRule, watched: readonly Watched[], input: Alert
       else byPerson.set(person, [session]);
     }
   }
+  return byPerson;
+}
+
+/** Per-person conditions over every endpoint the rule watches: too many sessions, never seen. */
+function personAlerts(
+  rule: AlertRule,
+  byPerson: ReadonlyMap<string, readonly AlertSession[]>,
+  input: AlertInput,
+) {
   const condition = rule.condition;
   const alerts: FiringAlert[] = [];
   for (const [person, sessions] of byPerson) {
