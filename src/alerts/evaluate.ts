@@ -155,7 +155,7 @@ export function evaluateAlerts(input: AlertInput): AlertEvaluation {
   }
 
   // Person rules watching the same endpoints share one grouping of sessions by person.
-  const groupings = new Map<string, ReadonlyMap<string, AlertSession[]>>();
+  const groupings = new Map<string, ReadonlyMap<string, PersonSessions>>();
   const people = (watched: readonly Watched[]) => {
     const id = watched.map((w) => w.endpoint.id).join(' ');
     let grouped = groupings.get(id);
@@ -193,7 +193,7 @@ function evaluateRule(
   rule: AlertRule,
   watched: readonly Watched[],
   input: AlertInput,
-  people: (watched: readonly Watched[]) => ReadonlyMap<string, AlertSession[]>,
+  people: (watched: readonly Watched[]) => ReadonlyMap<string, PersonSessions>,
 ) {
   const kind = SUBJECT_OF[rule.condition.kind];
   if (kind === 'session') return sessionAlerts(rule, watched, input.now);
@@ -241,7 +241,9 @@ function sessionObserved(
     }
     case 'postureNonCompliant':
       // No statuses at all means no posture checks on this endpoint, not a failed one.
-      return c.postureCompliance.some((s) => s.toLowerCase() !== 'compliant') ? null : undefined;
+      return c.postureCompliance.some((s) => s !== 'compliant' && s.toLowerCase() !== 'compliant')
+        ? null
+        : undefined;
     case 'failedToTerminate':
       return c.status === 'failed-to-terminate' ? null : undefined;
     default:
@@ -278,18 +280,30 @@ function endpointAlerts(rule: AlertRule, watched: readonly Watched[], now: Date)
   return alerts;
 }
 
-/** The active sessions of the watched endpoints, by person, in endpoint then AWS order. */
-function groupByPerson(watched: readonly Watched[]): Map<string, AlertSession[]> {
-  const byPerson = new Map<string, AlertSession[]>();
+/**
+ * One person's active sessions on the watched endpoints, in endpoint then AWS order. Parallel
+ * arrays rather than one object per session: 10,000 sessions a poll would otherwise be 10,000
+ * short-lived objects for the few people who fire.
+ */
+interface PersonSessions {
+  readonly connections: Connection[];
+  readonly aliases: string[];
+}
+
+function groupByPerson(watched: readonly Watched[]): Map<string, PersonSessions> {
+  const byPerson = new Map<string, PersonSessions>();
   for (const { endpoint, active } of watched) {
     const personFor = personReader(endpoint);
     for (const connection of active) {
       const person = personFor(connection);
       if (person === null) continue;
-      const list = byPerson.get(person);
-      const session = { endpointAlias: endpoint.alias, connection };
-      if (list) list.push(session);
-      else byPerson.set(person, [session]);
+      const group = byPerson.get(person);
+      if (group) {
+        group.connections.push(connection);
+        group.aliases.push(endpoint.alias);
+      } else {
+        byPerson.set(person, { connections: [connection], aliases: [endpoint.alias] });
+      }
     }
   }
   return byPerson;
@@ -298,20 +312,23 @@ function groupByPerson(watched: readonly Watched[]): Map<string, AlertSession[]>
 /** Per-person conditions over every endpoint the rule watches: too many sessions, never seen. */
 function personAlerts(
   rule: AlertRule,
-  byPerson: ReadonlyMap<string, readonly AlertSession[]>,
+  byPerson: ReadonlyMap<string, PersonSessions>,
   input: AlertInput,
 ) {
   const condition = rule.condition;
   const alerts: FiringAlert[] = [];
-  for (const [person, sessions] of byPerson) {
-    if (!personFires(condition, person, sessions, input)) continue;
+  for (const [person, group] of byPerson) {
+    if (!personFires(condition, person, group.connections, input)) continue;
     alerts.push({
       key: alertKey(rule.name, 'person', person),
       rule,
       subject: { kind: 'person', id: person, name: person },
-      sessions,
-      measure: condition.kind === 'maxSessionsPerUser' ? { value: sessions.length } : null,
-      endpointAliases: [...new Set(sessions.map((s) => s.endpointAlias))],
+      sessions: group.connections.map((connection, i) => ({
+        endpointAlias: group.aliases[i] ?? '',
+        connection,
+      })),
+      measure: condition.kind === 'maxSessionsPerUser' ? { value: group.connections.length } : null,
+      endpointAliases: [...new Set(group.aliases)],
     });
   }
   return alerts;
@@ -320,13 +337,13 @@ function personAlerts(
 function personFires(
   condition: AlertCondition,
   person: string,
-  sessions: readonly AlertSession[],
+  connections: readonly Connection[],
   input: AlertInput,
 ): boolean {
-  if (condition.kind === 'maxSessionsPerUser') return sessions.length > condition.sessions;
+  if (condition.kind === 'maxSessionsPerUser') return connections.length > condition.sessions;
   if (condition.kind !== 'newUser') return false;
   let earliest = input.now.getTime();
-  for (const { connection } of sessions) {
+  for (const connection of connections) {
     const t = connection.establishedAt?.getTime();
     if (t !== undefined && t < earliest) earliest = t;
   }
