@@ -175,7 +175,8 @@ export function evaluateAlerts(input: AlertInput): AlertEvaluation {
     }
     const found = evaluateRule(rule, watched, input, people);
     found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    firing.push(...found);
+    // A loop, not push(...found): a spread of 100,000+ alerts would overflow the stack.
+    for (const alert of found) firing.push(alert);
   }
 
   const undecided = (key: string): boolean => {
