@@ -6,7 +6,7 @@
  * become a label and no label can grow without bound.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { CONNECTION_STATUSES, type ConnectionStatus } from '../vpn/connection.js';
+import { CONNECTION_STATUSES, type Connection, type ConnectionStatus } from '../vpn/connection.js';
 import { COMMAND_WORDS } from '../vpn/query.js';
 
 /** How a command or a click ended. */
@@ -103,6 +103,19 @@ class LabelGuard {
   error(label: string, error: string | undefined): string {
     return error === undefined ? NO_ERROR : this.value(label, error, ERROR_CODE);
   }
+}
+
+/** The counts {@link AppMetrics.recordPoll} takes, from one poll's connections of an endpoint. */
+export function statusCounts(connections: readonly Connection[]): StatusCounts {
+  const counts: Record<ConnectionStatus | 'unknown', number> = {
+    active: 0,
+    'failed-to-terminate': 0,
+    terminating: 0,
+    terminated: 0,
+    unknown: 0,
+  };
+  for (const c of connections) counts[c.status ?? 'unknown'] += 1;
+  return counts;
 }
 
 /** The first word of a command's text when it is a command word; any other text is a query. */

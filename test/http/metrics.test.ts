@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createMetrics, MAX_LABEL_VALUES, NO_ERROR, OTHER } from '../../src/http/metrics.js';
+import {
+  createMetrics,
+  MAX_LABEL_VALUES,
+  NO_ERROR,
+  OTHER,
+  statusCounts,
+} from '../../src/http/metrics.js';
+import { normalizeConnection } from '../../src/vpn/connection.js';
 import { generateFleet, TRICKY_USERNAMES } from '../support/vpn-data.js';
 import { type Family, parsePrometheusText, sampleValue } from './prometheus-text.js';
 
@@ -215,5 +222,19 @@ describe('createMetrics', () => {
     expect(
       sampleValue(families, 'vpn_conns_aws_calls_total', { operation: 'Describe', error: OTHER }),
     ).toBe(36);
+  });
+});
+
+describe('statusCounts', () => {
+  it('counts one poll of an endpoint by status, an unknown status as unknown', () => {
+    const of = (code: string) =>
+      normalizeConnection({ ConnectionId: 'cvpn-connection-1', Status: { Code: code } });
+    expect(statusCounts([of('active'), of('active'), of('terminated'), of('weird')])).toEqual({
+      active: 2,
+      'failed-to-terminate': 0,
+      terminating: 0,
+      terminated: 1,
+      unknown: 1,
+    });
   });
 });
