@@ -123,8 +123,10 @@ function sessionText(session: AlertSession, options: AlertMessageOptions): strin
   } else {
     second.push(escapeMrkdwn(c.status ?? 'unknown status'));
   }
-  if (c.postureCompliance.length > 0) {
-    second.push(`posture ${escapeMrkdwn(truncate(oneLine(c.postureCompliance.join(', ')), 80))}`);
+  // Only a failing posture check is worth the space; "compliant" on every line is noise.
+  if (c.postureCompliance.some((p) => p.toLowerCase() !== 'compliant')) {
+    const statuses = escapeMrkdwn(truncate(oneLine(c.postureCompliance.join(', ')), 80));
+    second.push(`:warning: posture ${statuses}`);
   }
   if (c.statusMessage !== null && c.status !== 'active') {
     second.push(escapeMrkdwn(truncate(oneLine(c.statusMessage), 200)));

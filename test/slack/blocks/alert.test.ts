@@ -91,6 +91,8 @@ const buttons = (m: SlackMessage) =>
     b.type === 'section' && b.accessory?.type === 'button' ? [b.accessory] : [],
   );
 
+const overOne = () => rule('over-one', { kind: 'maxSessionsPerUser', sessions: 1 });
+
 describe('buildAlertMessage', () => {
   const shared = rule('shared-credentials', { kind: 'maxSessionsPerUser', sessions: 3 });
   const alice = [conn('alice', 1), conn('alice', 2), conn('alice', 3), conn('alice', 4)];
@@ -172,6 +174,20 @@ describe('buildAlertMessage', () => {
         endpoint([conn('frank', 1, { PostureComplianceStatuses: ['non-compliant'] })]),
       ),
     ).toBe(':rotating_light: A device of *frank* on prod is not posture compliant.');
+    const posture = (statuses: string[]) =>
+      allText(
+        buildAlertMessage(
+          only(
+            alertsOf(
+              overOne(),
+              endpoint([conn('x'), conn('x', 2, { PostureComplianceStatuses: statuses })]),
+            ),
+          ),
+          { now: NOW },
+        ),
+      );
+    expect(posture(['non-compliant'])).toContain(':warning: posture non-compliant');
+    expect(posture(['compliant'])).not.toContain('posture');
     expect(
       headline(
         rule('busy', { kind: 'endpointUsagePercent', percent: 90 }),
