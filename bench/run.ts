@@ -8,10 +8,12 @@ import { performance } from 'node:perf_hooks';
 import { runCliVsAwsCli } from './cli-vs-awscli.js';
 import type { BenchOutcome } from './lib/report.js';
 import { runSlackAck } from './slack-ack.js';
+import { runStoreBench } from './store.js';
 
 const BENCHMARKS: Readonly<Record<string, () => Promise<BenchOutcome>>> = {
   cli: runCliVsAwsCli,
   slack: runSlackAck,
+  store: runStoreBench,
 };
 
 async function main(): Promise<number> {
