@@ -2,12 +2,9 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { openStore } from '../../src/store/index.js';
-import {
-  openPostgresStore,
-  POSTGRES_MIGRATIONS,
-  postgresConnectionConfig,
-} from '../../src/store/postgres.js';
+import { postgresConnectionConfig } from '../../src/store/dialects.js';
+import { openPostgresStore, openStore } from '../../src/store/index.js';
+import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import type { StateStore } from '../../src/store/types.js';
 import { describeStoreContract } from './store-contract.js';
 
@@ -90,7 +87,7 @@ describe.skipIf(!databaseUrl)(`postgres${SKIP_REASON}`, () => {
         );
         return rows.map((row) => row.version);
       });
-      expect(versions).toEqual(POSTGRES_MIGRATIONS.map((migration) => migration.version));
+      expect(versions).toEqual(MIGRATIONS.map((migration) => migration.version));
     });
 
     it('keeps its tables in the schema it was given', async () => {
