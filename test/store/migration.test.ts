@@ -129,7 +129,53 @@ function sessionValues<T>(s: EndedSession, time: (date: Date) => T): unknown[] {
   ];
 }
 
-/** A SQLite file as the previous store left it, rows in its representation (epoch ms, JSON lists). */
+/** The previous store's rows in its SQLite representation (epoch ms, JSON lists). */
+function insertPreviousSqliteRows(db: Database.Database): void {
+  const ms = (date: Date) => date.getTime();
+  const insertSession = db.prepare(
+    `INSERT INTO sessions (${sessionColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  for (const s of [previous.reported, ...previous.pending]) {
+    insertSession.run(...sessionValues(s, ms));
+  }
+  db.prepare('INSERT INTO session_reports VALUES (?, ?, ?, ?)').run(
+    DIGEST,
+    ENDPOINT,
+    previous.reported.connectionId,
+    ms(at(1)),
+  );
+  db.prepare('INSERT INTO polls VALUES (?, ?)').run(ENDPOINT, ms(previous.poll));
+  for (const gap of [previous.reportedGap, previous.pendingGap]) {
+    db.prepare(
+      'INSERT INTO gaps (endpoint_id, from_at, to_at, recorded_at) VALUES (?, ?, ?, ?)',
+    ).run(ENDPOINT, ms(gap.from), ms(gap.to), ms(gap.to));
+  }
+  db.prepare('INSERT INTO gap_reports VALUES (?, 1, ?)').run(DIGEST, ms(at(1)));
+  const p = previous.post;
+  db.prepare(
+    `INSERT INTO digest_posts (digest_id, tick_at, posted_at, channel, ts, session_count)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+  ).run(p.digestId, ms(p.tickAt), ms(p.postedAt), p.channel, p.ts, p.sessionCount);
+  db.prepare('INSERT INTO leases VALUES (?, ?, ?)').run(LEASE, 'old-instance', ms(at(120)));
+  for (const e of previous.audit) {
+    db.prepare(
+      `INSERT INTO audit_log (at, team_id, user_id, channel_id, action, detail, endpoints,
+           outcome, request_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      ms(e.at),
+      e.teamId,
+      e.userId,
+      e.channelId,
+      e.action,
+      e.detail,
+      JSON.stringify(e.endpoints),
+      e.outcome,
+      JSON.stringify(e.requestIds),
+    );
+  }
+}
+
+/** A SQLite file as the previous store left it: its schema and versions, then its rows. */
 function seedPreviousSqlite(file: string): void {
   const db = new Database(file);
   try {
@@ -144,54 +190,13 @@ function seedPreviousSqlite(file: string): void {
         at(-1440).getTime(),
       );
     }
-    const ms = (date: Date) => date.getTime();
-    const insertSession = db.prepare(
-      `INSERT INTO sessions (${sessionColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    for (const s of [previous.reported, ...previous.pending]) {
-      insertSession.run(...sessionValues(s, ms));
-    }
-    db.prepare('INSERT INTO session_reports VALUES (?, ?, ?, ?)').run(
-      DIGEST,
-      ENDPOINT,
-      previous.reported.connectionId,
-      ms(at(1)),
-    );
-    db.prepare('INSERT INTO polls VALUES (?, ?)').run(ENDPOINT, ms(previous.poll));
-    for (const gap of [previous.reportedGap, previous.pendingGap]) {
-      db.prepare(
-        'INSERT INTO gaps (endpoint_id, from_at, to_at, recorded_at) VALUES (?, ?, ?, ?)',
-      ).run(ENDPOINT, ms(gap.from), ms(gap.to), ms(gap.to));
-    }
-    db.prepare('INSERT INTO gap_reports VALUES (?, 1, ?)').run(DIGEST, ms(at(1)));
-    const p = previous.post;
-    db.prepare(
-      `INSERT INTO digest_posts (digest_id, tick_at, posted_at, channel, ts, session_count)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-    ).run(p.digestId, ms(p.tickAt), ms(p.postedAt), p.channel, p.ts, p.sessionCount);
-    db.prepare('INSERT INTO leases VALUES (?, ?, ?)').run(LEASE, 'old-instance', ms(at(120)));
-    for (const e of previous.audit) {
-      db.prepare(
-        `INSERT INTO audit_log (at, team_id, user_id, channel_id, action, detail, endpoints,
-           outcome, request_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        ms(e.at),
-        e.teamId,
-        e.userId,
-        e.channelId,
-        e.action,
-        e.detail,
-        JSON.stringify(e.endpoints),
-        e.outcome,
-        JSON.stringify(e.requestIds),
-      );
-    }
+    insertPreviousSqliteRows(db);
   } finally {
     db.close();
   }
 }
 
-/** A Postgres schema as the previous store left it (timestamptz, text[] lists). */
+/** A Postgres schema as the previous store left it: its schema and versions, then its rows. */
 async function seedPreviousPostgres(client: pg.Client, schema: string): Promise<void> {
   await client.query(`CREATE SCHEMA ${pg.escapeIdentifier(schema)}`);
   await client.query(`SET search_path = ${pg.escapeIdentifier(schema)}`);
@@ -204,6 +209,11 @@ async function seedPreviousPostgres(client: pg.Client, schema: string): Promise<
       at(-1440),
     ]);
   }
+  await insertPreviousPostgresRows(client);
+}
+
+/** The previous store's rows in its Postgres representation (timestamptz, text[] lists). */
+async function insertPreviousPostgresRows(client: pg.Client): Promise<void> {
   const iso = (date: Date) => date.toISOString();
   for (const s of [previous.reported, ...previous.pending]) {
     await client.query(
