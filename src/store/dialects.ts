@@ -109,7 +109,7 @@ export interface StoreDialect {
 }
 
 // ---------------------------------------------------------------------------
-// SQLite
+// Values: each database gets what it takes, the queries get `Date`s back
 
 /** A date as it goes to the database; refuses an invalid `Date` rather than storing NULL or junk. */
 function checkDate(date: Date): Date {
@@ -192,6 +192,9 @@ class ValuesPlugin implements KyselyPlugin {
     return { ...args.result, rows: args.result.rows.map(this.#fromDatabase) };
   }
 }
+
+// ---------------------------------------------------------------------------
+// SQLite
 
 /** Statements prepared once per SQL text: Kysely would prepare each query anew. */
 function withStatementCache(db: BetterSqlite3.Database): SqliteDatabase {

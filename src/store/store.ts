@@ -32,10 +32,7 @@ interface Context {
   readonly now: () => Date;
 }
 
-/**
- * Rows per multi-row statement: 12 parameters a session stays far below
- * SQLite's 32,766 and Postgres's 65,535 parameters per statement.
- */
+/** Rows (or keys) per statement: bounds what one statement carries, whatever a call brings. */
 const ROWS_PER_STATEMENT = 1_000;
 
 const SESSION_COLUMNS = [
@@ -351,7 +348,7 @@ async function markSessions(
               eb.cast<Date>(eb.val(reportedAt), ctx.dialect.columns.timestamp).as('reported_at'),
             ])
             .where('endpoint_id', '=', endpointId)
-            .where('connection_id', 'in', chunk),
+            .where(ctx.dialect.anyOf('connection_id', chunk)),
         )
         .onConflict((conflict) => conflict.doNothing())
         .executeTakeFirst();
