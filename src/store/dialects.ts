@@ -2,7 +2,7 @@
  * Everything in which the two databases differ, and nothing else: how a
  * connection is opened, how times and lists are represented, how a writing
  * transaction and a migration are serialized, the column types migrations
- * use, and how an instance leads (leadership.ts). Queries, migrations and the
+ * use, and how an instance leads (leader-lock.ts). Queries, migrations and the
  * schema are written once, against the `StoreDialect` this file returns.
  *
  * SQLite (better-sqlite3): one file, WAL mode, for one instance or a few
@@ -39,7 +39,7 @@ import type { ClientConfig } from 'pg';
 import pg from 'pg';
 import { ConfigError, describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { AdvisoryLockLeadership, createLeaseLeadership, type Leadership } from './leadership.js';
+import { AdvisoryLock, createLeaseLock, type LeaderLock } from './leader-lock.js';
 import { type Database, isTimeColumn } from './schema.js';
 
 /** A column type as Kysely's schema builder takes it. */
@@ -76,7 +76,7 @@ export interface StoreDialect {
   readonly kind: 'sqlite' | 'postgres';
   readonly db: Kysely<Database>;
   readonly columns: ColumnTypes;
-  readonly leadership: Leadership;
+  readonly leaderLock: LeaderLock;
   /**
    * Runs `work` in a transaction that will write. SQLite: `BEGIN IMMEDIATE`
    * (another process waits for the lock instead of failing midway), and one
@@ -308,7 +308,7 @@ export function openSqliteDialect(path: string, now: () => Date): StoreDialect {
     kind: 'sqlite',
     db,
     columns: SQLITE_COLUMNS,
-    leadership: createLeaseLeadership(write, now),
+    leaderLock: createLeaseLock(write, now),
     write,
     anyOf: (column, values) =>
       sql<SqlBool>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(values)}))`,
@@ -419,14 +419,14 @@ export function openPostgresDialect(url: string, options: PostgresOptions = {}):
     dialect: new PostgresDialect({ pool }),
     plugins: [new ValuesPlugin(toPostgresValue)],
   });
-  const leadership = new AdvisoryLockLeadership(connection, logger);
+  const leaderLock = new AdvisoryLock(connection, logger);
   const write = <T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T> =>
     db.transaction().execute(work);
   return {
     kind: 'postgres',
     db,
     columns: POSTGRES_COLUMNS,
-    leadership,
+    leaderLock,
     write,
     anyOf: (column, values) => sql<SqlBool>`${sql.ref(column)} = any(${[...values]})`,
     rowsOf: postgresRowsOf,
@@ -441,7 +441,7 @@ export function openPostgresDialect(url: string, options: PostgresOptions = {}):
       }),
     async close() {
       try {
-        await leadership.close();
+        await leaderLock.close();
       } finally {
         await db.destroy();
       }

@@ -1,7 +1,7 @@
 /**
  * Opens the state store a `DATABASE_URL` names: SQLite for one instance,
  * Postgres for several. One implementation (store.ts) over both; what
- * differs is in dialects.ts and leadership.ts.
+ * differs is in dialects.ts and leader-lock.ts.
  */
 import { ConfigError } from '../errors.js';
 import {

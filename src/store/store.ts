@@ -513,7 +513,7 @@ async function prune(ctx: Context, before: Date, auditBefore: Date): Promise<num
 /** The store over an opened, migrated database. */
 export function createStore(dialect: StoreDialect, now: () => Date): StateStore {
   const ctx: Context = { dialect, db: dialect.db, now };
-  const { db, leadership } = dialect;
+  const { db, leaderLock } = dialect;
   return {
     kind: dialect.kind,
     recordSessions: (sessions) => recordSessions(ctx, sessions),
@@ -527,8 +527,8 @@ export function createStore(dialect: StoreDialect, now: () => Date): StateStore 
     pendingGaps: (digestId, endpointIds) => pendingGaps(ctx, digestId, endpointIds),
     markReported: (post, sessions, gapIds) => markReported(ctx, post, sessions, gapIds),
     lastPost: (digestId) => lastPost(db, digestId),
-    tryLead: (name, holder, ttlMs) => leadership.tryLead(name, holder, ttlMs),
-    releaseLead: (name, holder) => leadership.releaseLead(name, holder),
+    tryLead: (name, holder, ttlMs) => leaderLock.tryLead(name, holder, ttlMs),
+    releaseLead: (name, holder) => leaderLock.releaseLead(name, holder),
     appendAudit: (entry) => appendAudit(ctx, entry),
     recentAudit: (limit) => recentAudit(db, limit),
     prune: (before, auditBefore) => prune(ctx, before, auditBefore),

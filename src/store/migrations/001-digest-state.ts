@@ -134,7 +134,7 @@ async function createDigestPosts(db: Kysely<unknown>, t: ColumnTypes): Promise<v
 
 /** Leadership leases. */
 async function createLeases(db: Kysely<unknown>, t: ColumnTypes): Promise<void> {
-  // Postgres leads with advisory locks (leadership.ts) and has no leases.
+  // Postgres leads with advisory locks (leader-lock.ts) and has no leases.
   if (t.kind === 'sqlite') {
     await t
       .table(

@@ -11,8 +11,8 @@ import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Database } from './schema.js';
 
-/** The store's leadership calls (see `StateStore.tryLead`). */
-export interface Leadership {
+/** The store's leadership calls (see `StateStore.tryLead`), as each database implements them. */
+export interface LeaderLock {
   tryLead(name: string, holder: string, ttlMs: number): Promise<boolean>;
   releaseLead(name: string, holder: string): Promise<void>;
   close(): Promise<void>;
@@ -21,7 +21,7 @@ export interface Leadership {
 type Write = <T>(work: (trx: Kysely<Database>) => Promise<T>) => Promise<T>;
 
 /** Leases in the `leases` table: held until `ttlMs` after the holder's last renewal. */
-export function createLeaseLeadership(write: Write, now: () => Date): Leadership {
+export function createLeaseLock(write: Write, now: () => Date): LeaderLock {
   return {
     tryLead: (name, holder, ttlMs) =>
       write(async (trx) => {
@@ -70,7 +70,7 @@ interface LeaderConnection {
  * would hand the connection to other work). Calls run one at a time: advisory
  * locks are re-entrant, so two overlapping acquisitions would need two unlocks.
  */
-export class AdvisoryLockLeadership implements Leadership {
+export class AdvisoryLock implements LeaderLock {
   readonly #connection: ClientConfig;
   readonly #logger: Pick<Logger, 'warn'> | undefined;
   #closed = false;
