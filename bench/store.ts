@@ -202,21 +202,21 @@ export async function runStoreBench(): Promise<BenchOutcome> {
     ['step', ...names],
     STEPS.map((step) => [step, ...names.map((n) => ms(median(results[n]?.[step] ?? [0])))]),
   );
-  // Loose ceilings, an order of magnitude above what a laptop does: they catch a regression
-  // to one statement per session, not noise.
+  // Loose ceilings, several times what a loaded 2-CPU machine does: they catch a regression to
+  // one statement per session (seconds), not noise.
   const targets: TargetResult[] = names.flatMap((n) => {
     const record = median(results[n]?.['record 10,000 new'] ?? [0]);
     const mark = median(results[n]?.['mark 5,000 reported'] ?? [0]);
     return [
       {
         name: `${n}: record 10,000 ended sessions`,
-        passed: record <= 2_000,
-        detail: `${ms(record)} ≤ 2,000 ms`,
+        passed: record <= 1_000,
+        detail: `${ms(record)} ≤ 1,000 ms`,
       },
       {
         name: `${n}: mark a digest of 5,000 reported`,
-        passed: mark <= 1_000,
-        detail: `${ms(mark)} ≤ 1,000 ms`,
+        passed: mark <= 500,
+        detail: `${ms(mark)} ≤ 500 ms`,
       },
     ];
   });

@@ -41,6 +41,7 @@ export async function migrate(
     const applied = new Set(rows.map((row) => row.version));
     for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
       if (applied.has(migration.version)) continue;
+      // Untyped on purpose: a migration describes the tables as they were at its version.
       await migration.up(trx as Kysely<unknown>, dialect.columns);
       await trx
         .insertInto('schema_migrations')
