@@ -92,7 +92,7 @@ function toSessionRow(session: EndedSession, recordedAt: Date): Insertable<Sessi
   };
 }
 
-/** Whether some digest (`digestId` unset: any) reported the session `sessions`/`s` names. */
+/** Whether some digest (`digestId` unset: any) reported the row of `sessions` in scope. */
 function reported(
   eb: ExpressionBuilder<Database, 'sessions'>,
   digestId?: string,
