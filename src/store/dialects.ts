@@ -258,8 +258,9 @@ async function sqliteWrite<T>(
 }
 
 /**
- * SQLite's `rowsOf`: the rows as one JSON parameter read back by `json_each`
- * (a VALUES list would cost Kysely a node per value, ten times slower).
+ * SQLite's `rowsOf`: the rows as one JSON parameter read back by `json_each`.
+ * A VALUES list costs SQLite less but Kysely a node per value, which
+ * measured slower in all (bench/store.ts).
  */
 function sqliteRowsOf<R extends Record<string, unknown>>(
   columns: InputColumns<R>,
@@ -267,7 +268,7 @@ function sqliteRowsOf<R extends Record<string, unknown>>(
 ): AliasedRawBuilder<R, 'input'> {
   const json = JSON.stringify(rows.map((row) => columns.map(([name]) => toSqliteValue(row[name]))));
   const named = sql.join(
-    columns.map(([name], i) => sql`json_extract(value, ${sql.lit(`$[${i}]`)}) as ${sql.id(name)}`),
+    columns.map(([name], i) => sql`value ->> ${sql.lit(i)} as ${sql.id(name)}`),
   );
   return sql<R>`(select ${named} from json_each(${json}))`.as('input');
 }

@@ -143,36 +143,34 @@ function insertSessions(
 
 /**
  * Updates sessions already recorded, not yet reported by any digest, whose
- * status, end or byte counts changed: an upsert whose insert never happens,
- * as every row of `rows` exists by now.
+ * status, end or byte counts changed. UPDATE … FROM rather than an upsert:
+ * Postgres locks (writes) every conflicting row of an upsert, changed or not.
  */
 async function updateUnreported(
   ctx: Context,
   trx: Kysely<Database>,
   rows: readonly Insertable<SessionsTable>[],
 ): Promise<void> {
-  await insertSessions(ctx, trx, rows)
-    .onConflict((conflict) =>
-      conflict
-        .columns(['endpoint_id', 'connection_id'])
-        .doUpdateSet((eb) => ({
-          status: eb.ref('excluded.status'),
-          ended_at: eb.ref('excluded.ended_at'),
-          ingress_bytes: eb.ref('excluded.ingress_bytes'),
-          egress_bytes: eb.ref('excluded.egress_bytes'),
-        }))
-        .where((eb) =>
-          eb.and([
-            eb.or([
-              eb('sessions.status', 'is distinct from', eb.ref('excluded.status')),
-              eb('sessions.ended_at', 'is distinct from', eb.ref('excluded.ended_at')),
-              eb('sessions.ingress_bytes', 'is distinct from', eb.ref('excluded.ingress_bytes')),
-              eb('sessions.egress_bytes', 'is distinct from', eb.ref('excluded.egress_bytes')),
-            ]),
-            eb.not(reported(eb)),
-          ]),
-        ),
+  await trx
+    .updateTable('sessions')
+    .from(ctx.dialect.rowsOf(SESSION_INPUT, rows))
+    .set((eb) => ({
+      status: eb.ref('input.status'),
+      ended_at: eb.ref('input.ended_at'),
+      ingress_bytes: eb.ref('input.ingress_bytes'),
+      egress_bytes: eb.ref('input.egress_bytes'),
+    }))
+    .whereRef('sessions.endpoint_id', '=', 'input.endpoint_id')
+    .whereRef('sessions.connection_id', '=', 'input.connection_id')
+    .where((eb) =>
+      eb.or([
+        eb('sessions.status', 'is distinct from', eb.ref('input.status')),
+        eb('sessions.ended_at', 'is distinct from', eb.ref('input.ended_at')),
+        eb('sessions.ingress_bytes', 'is distinct from', eb.ref('input.ingress_bytes')),
+        eb('sessions.egress_bytes', 'is distinct from', eb.ref('input.egress_bytes')),
+      ]),
     )
+    .where((eb) => eb.not(reported(eb)))
     .execute();
 }
 
