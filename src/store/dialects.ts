@@ -95,10 +95,11 @@ export interface StoreDialect {
    */
   anyOf(column: string, values: readonly string[]): RawBuilder<SqlBool>;
   /**
-   * `rows` as a table named `input` to INSERT … SELECT from. Postgres: one
-   * array parameter per column through `unnest`; SQLite: one JSON parameter
-   * through `json_each`. A VALUES list would cost a parameter per value and
-   * Kysely a node per value: several times slower for 10,000 sessions.
+   * `rows` as a table named `input` to INSERT … SELECT or UPDATE … FROM.
+   * Postgres: one array parameter per column through `unnest`; SQLite: one
+   * JSON parameter through `jsonb_each`. A VALUES list would cost a parameter
+   * per value and Kysely a node per value: several times slower for 10,000
+   * sessions (bench/store.ts).
    */
   rowsOf<R extends Record<string, unknown>>(
     columns: InputColumns<R>,
@@ -258,9 +259,10 @@ async function sqliteWrite<T>(
 }
 
 /**
- * SQLite's `rowsOf`: the rows as one JSON parameter read back by `json_each`.
- * A VALUES list costs SQLite less but Kysely a node per value, which
- * measured slower in all (bench/store.ts).
+ * SQLite's `rowsOf`: the rows as one JSON parameter, parsed once (`jsonb`,
+ * SQLite 3.51+, bundled by better-sqlite3 12). A VALUES list costs Kysely a
+ * node per value, slower in all; `json_each` on text parses each row again
+ * for every column, twice as slow.
  */
 function sqliteRowsOf<R extends Record<string, unknown>>(
   columns: InputColumns<R>,
@@ -270,7 +272,7 @@ function sqliteRowsOf<R extends Record<string, unknown>>(
   const named = sql.join(
     columns.map(([name], i) => sql`value ->> ${sql.lit(i)} as ${sql.id(name)}`),
   );
-  return sql<R>`(select ${named} from json_each(${json}))`.as('input');
+  return sql<R>`(select ${named} from jsonb_each(jsonb(${json})))`.as('input');
 }
 
 const SQLITE_COLUMNS: ColumnTypes = {
