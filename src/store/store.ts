@@ -32,8 +32,12 @@ interface Context {
   readonly now: () => Date;
 }
 
-/** Rows (or keys) per statement: bounds what one statement carries, whatever a call brings. */
-const ROWS_PER_STATEMENT = 1_000;
+/**
+ * Rows (or keys) per statement: bounds what one statement carries whatever a
+ * call brings, and large, as a statement may hash the whole table once
+ * (Postgres's plan for UPDATE … FROM) and SQLite allows 32,766 parameters.
+ */
+const ROWS_PER_STATEMENT = 10_000;
 
 const SESSION_COLUMNS = [
   'endpoint_id',
