@@ -127,13 +127,9 @@ function toSqliteValue(value: unknown): unknown {
   return value;
 }
 
-/** A parameter as pg sends it: unchanged, but an invalid `Date` (in a list too) refused here. */
+/** A parameter as pg sends it: unchanged, but an invalid `Date` refused here (rowsOf checks its own). */
 function toPostgresValue(value: unknown): unknown {
-  if (value instanceof Date) return checkDate(value);
-  if (Array.isArray(value)) {
-    for (const item of value) if (item instanceof Date) checkDate(item);
-  }
-  return value;
+  return value instanceof Date ? checkDate(value) : value;
 }
 
 /** Maps every parameter of a query through `map`. */
@@ -363,6 +359,12 @@ function postgresTypes(): pg.TypeOverrides {
   return types;
 }
 
+function toIsoOrNull(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (!(value instanceof Date)) throw new TypeError('rowsOf: a time column holds a non-Date');
+  return checkDate(value).toISOString();
+}
+
 const POSTGRES_ARRAY_TYPES: Readonly<Record<InputKind, string>> = {
   text: 'text[]',
   time: 'timestamptz[]',
@@ -375,12 +377,11 @@ function postgresRowsOf<R extends Record<string, unknown>>(
   rows: readonly R[],
 ): AliasedRawBuilder<R, 'input'> {
   // Times as ISO strings: pg's own Date formatting costs more than the rest of the call.
-  const value = (item: unknown): unknown =>
-    item instanceof Date ? checkDate(item).toISOString() : item;
-  const arrays = columns.map(
-    ([name, kind]) =>
-      sql`cast(${rows.map((row) => value(row[name]))} as ${sql.raw(POSTGRES_ARRAY_TYPES[kind])})`,
-  );
+  const arrays = columns.map(([name, kind]) => {
+    const values = rows.map((row) => row[name]);
+    const sent = kind === 'time' ? values.map(toIsoOrNull) : values;
+    return sql`cast(${sent} as ${sql.raw(POSTGRES_ARRAY_TYPES[kind])})`;
+  });
   const names = sql.join(columns.map(([name]) => sql.id(name)));
   return sql<R>`(select * from unnest(${sql.join(arrays)}) as t(${names}))`.as('input');
 }

@@ -4,6 +4,7 @@
  * only sees `Date`s, numbers and string lists.
  */
 import {
+  type AliasedRawBuilder,
   type ExpressionBuilder,
   type Insertable,
   type Kysely,
@@ -128,21 +129,26 @@ const SESSION_INPUT: InputColumns<Insertable<SessionsTable>> = [
 
 const SESSION_INPUT_COLUMNS = SESSION_INPUT.map(([name]) => name);
 
-/** INSERT INTO sessions … SELECT … FROM the rows; the WHERE is SQLite's: an upsert's SELECT needs one. */
-function insertSessions(
-  ctx: Context,
-  trx: Kysely<Database>,
-  rows: readonly Insertable<SessionsTable>[],
-) {
-  return trx
+/** Sessions to record, as the table `input` of the statements below. */
+type SessionInput = AliasedRawBuilder<Insertable<SessionsTable>, 'input'>;
+
+/**
+ * Inserts the sessions not recorded yet; returns how many. The WHERE is
+ * SQLite's: the SELECT of an INSERT … ON CONFLICT needs one.
+ */
+async function insertNew(trx: Kysely<Database>, input: SessionInput): Promise<number> {
+  const result = await trx
     .insertInto('sessions')
     .columns(SESSION_INPUT_COLUMNS)
     .expression(
       trx
-        .selectFrom(ctx.dialect.rowsOf(SESSION_INPUT, rows))
+        .selectFrom(input)
         .select(SESSION_INPUT_COLUMNS.map((name) => `input.${name}` as const))
         .where(sql<SqlBool>`true`),
-    );
+    )
+    .onConflict((conflict) => conflict.columns(['endpoint_id', 'connection_id']).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0n);
 }
 
 /**
@@ -150,14 +156,10 @@ function insertSessions(
  * status, end or byte counts changed. UPDATE … FROM rather than an upsert:
  * Postgres locks (writes) every conflicting row of an upsert, changed or not.
  */
-async function updateUnreported(
-  ctx: Context,
-  trx: Kysely<Database>,
-  rows: readonly Insertable<SessionsTable>[],
-): Promise<void> {
+async function updateUnreported(trx: Kysely<Database>, input: SessionInput): Promise<void> {
   await trx
     .updateTable('sessions')
-    .from(ctx.dialect.rowsOf(SESSION_INPUT, rows))
+    .from(input)
     .set((eb) => ({
       status: eb.ref('input.status'),
       ended_at: eb.ref('input.ended_at'),
@@ -186,13 +188,11 @@ async function recordSessions(ctx: Context, sessions: readonly EndedSession[]): 
     let added = 0;
     for (const chunk of chunks(unique, ROWS_PER_STATEMENT)) {
       const rows = chunk.map((session) => toSessionRow(session, recordedAt));
-      const inserted = await insertSessions(ctx, trx, rows)
-        .onConflict((conflict) => conflict.columns(['endpoint_id', 'connection_id']).doNothing())
-        .executeTakeFirst();
-      const fresh = Number(inserted.numInsertedOrUpdatedRows ?? 0n);
+      const input = ctx.dialect.rowsOf(SESSION_INPUT, rows);
+      const fresh = await insertNew(trx, input);
       added += fresh;
       // Only when some were recorded before: a poll of new sessions is one statement.
-      if (fresh < rows.length) await updateUnreported(ctx, trx, rows);
+      if (fresh < rows.length) await updateUnreported(trx, input);
     }
     return added;
   });
