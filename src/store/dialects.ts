@@ -152,16 +152,16 @@ class ParameterTransformer extends OperationNodeTransformer {
   }
 }
 
-/** Reads times back as `Date`s: SQLite returns the epoch milliseconds it stored. */
+/**
+ * Reads times back as `Date`s: SQLite returns the epoch milliseconds it
+ * stored. In place: each row is a fresh object of better-sqlite3's.
+ */
 function fromSqliteRow(row: UnknownRow): UnknownRow {
-  let converted: UnknownRow | undefined;
-  for (const [column, value] of Object.entries(row)) {
-    if (typeof value === 'number' && isTimeColumn(column)) {
-      converted ??= { ...row };
-      converted[column] = new Date(value);
-    }
+  for (const column in row) {
+    const value = row[column];
+    if (typeof value === 'number' && isTimeColumn(column)) row[column] = new Date(value);
   }
-  return converted ?? row;
+  return row;
 }
 
 /**

@@ -129,6 +129,13 @@ const SESSION_INPUT: InputColumns<Insertable<SessionsTable>> = [
 
 const SESSION_INPUT_COLUMNS = SESSION_INPUT.map(([name]) => name);
 
+/** What may change of a recorded session (and its key): all an update needs sent. */
+const SESSION_CHANGE_INPUT = SESSION_INPUT.filter(([name]) =>
+  ['endpoint_id', 'connection_id', 'status', 'ended_at', 'ingress_bytes', 'egress_bytes'].includes(
+    name,
+  ),
+);
+
 /** Sessions to record, as the table `input` of the statements below. */
 type SessionInput = AliasedRawBuilder<Insertable<SessionsTable>, 'input'>;
 
@@ -188,11 +195,12 @@ async function recordSessions(ctx: Context, sessions: readonly EndedSession[]): 
     let added = 0;
     for (const chunk of chunks(unique, ROWS_PER_STATEMENT)) {
       const rows = chunk.map((session) => toSessionRow(session, recordedAt));
-      const input = ctx.dialect.rowsOf(SESSION_INPUT, rows);
-      const fresh = await insertNew(trx, input);
+      const fresh = await insertNew(trx, ctx.dialect.rowsOf(SESSION_INPUT, rows));
       added += fresh;
       // Only when some were recorded before: a poll of new sessions is one statement.
-      if (fresh < rows.length) await updateUnreported(trx, input);
+      if (fresh < rows.length) {
+        await updateUnreported(trx, ctx.dialect.rowsOf(SESSION_CHANGE_INPUT, rows));
+      }
     }
     return added;
   });
