@@ -119,7 +119,7 @@ export interface UsageReport {
     readonly egressBytes: number;
     readonly estimatedCost: number;
   };
-  /** By endpoint name. */
+  /** By endpoint name (numbers in names compared as numbers). */
   readonly endpoints: readonly EndpointUsage[];
   /** Everyone, most connection-hours first (then name). */
   readonly people: readonly PersonUsage[];
@@ -128,6 +128,7 @@ export interface UsageReport {
 }
 
 const HOUR_MS = 3_600_000;
+const ENDPOINT_ORDER = new Intl.Collator('en', { numeric: true });
 const MAX_ENDPOINTS = 2048; // keys below pack the endpoint index above 2^42 ms
 const ENDPOINT_SHIFT = 2 ** 42;
 /** Bucket widths for the chart series, smallest that keeps the points under the limit. */
@@ -279,9 +280,10 @@ export function summarizeUsage(input: UsageInput): UsageReport {
     maxPoints: input.maxSeriesPoints ?? 480,
   });
 
+  // By name, numbers in names compared as numbers (`vpn-2` before `vpn-10`).
   const order = endpointNames
     .map((name, i) => ({ name, i }))
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    .sort((a, b) => ENDPOINT_ORDER.compare(a.name, b.name));
   const endpointRows: EndpointUsage[] = order.map(({ name, i }) => {
     const ep = endpoints[i] as EndpointAcc;
     const peak = sweep.peaks[i] as { count: number; atMs: number };
