@@ -151,13 +151,20 @@ interface EndpointAcc {
   price: number;
 }
 
-/** Who a session belongs to: the user name, or the common name on certificate-only endpoints. */
-export function personOf(s: SessionRecord): string {
-  const certificateOnly =
-    s.authentication.length > 0 &&
-    s.authentication.every((a) => a === 'certificate-authentication');
+function isCertificateOnly(authentication: readonly AuthenticationType[]): boolean {
+  return (
+    authentication.length > 0 && authentication.every((a) => a === 'certificate-authentication')
+  );
+}
+
+function personName(s: SessionRecord, certificateOnly: boolean): string {
   const first = certificateOnly ? s.commonName : s.username;
   return first ?? (certificateOnly ? s.username : s.commonName) ?? '(unknown)';
+}
+
+/** Who a session belongs to: the user name, or the common name on certificate-only endpoints. */
+export function personOf(s: SessionRecord): string {
+  return personName(s, isCertificateOnly(s.authentication));
 }
 
 function bytes(n: number | null): number {
@@ -189,6 +196,7 @@ export function summarizeUsage(input: UsageInput): UsageReport {
   const p1 = Math.min(period.end.getTime(), Math.max(p0, now.getTime()));
   const days = zoneDays(period);
   const bounds = Float64Array.from(days, (d) => d.start.getTime());
+  const dayEnds = Float64Array.from(days, (d) => d.end.getTime());
 
   const endpointIndex = new Map<string, number>();
   const endpoints: EndpointAcc[] = [];
@@ -212,6 +220,10 @@ export function summarizeUsage(input: UsageInput): UsageReport {
   let starts: Float64Array<ArrayBuffer> = new Float64Array(1024);
   let ends: Float64Array<ArrayBuffer> = new Float64Array(1024);
   let n = 0; // sessions counted
+  let lastEndpoint: string | null = null;
+  let lastIndex = 0;
+  let lastAuthentication: readonly AuthenticationType[] | null = null;
+  let certificateOnly = false;
   let m = 0; // intervals packed for the sweep
   let ingressTotal = 0;
   let egressTotal = 0;
@@ -224,7 +236,12 @@ export function summarizeUsage(input: UsageInput): UsageReport {
     const from = Math.max(start, p0);
     const to = Math.max(from, Math.min(end, p1));
     const ms = to - from;
-    const e = endpointOf(s.endpoint);
+    // Runs of one endpoint are common (the store orders by endpoint or time): skip the lookup.
+    if (s.endpoint !== lastEndpoint) {
+      lastEndpoint = s.endpoint;
+      lastIndex = endpointOf(s.endpoint);
+    }
+    const e = lastIndex;
     const ep = endpoints[e] as EndpointAcc;
     const inBytes = bytes(s.ingressBytes);
     const outBytes = bytes(s.egressBytes);
@@ -235,7 +252,11 @@ export function summarizeUsage(input: UsageInput): UsageReport {
     ingressTotal += inBytes;
     egressTotal += outBytes;
 
-    const name = personOf(s);
+    if (s.authentication !== lastAuthentication) {
+      lastAuthentication = s.authentication;
+      certificateOnly = isCertificateOnly(s.authentication);
+    }
+    const name = personName(s, certificateOnly);
     let person = people.get(name);
     if (person === undefined) {
       person = { sessions: 0, ms: 0, ingress: 0, egress: 0, costMs: 0 };
@@ -252,7 +273,7 @@ export function summarizeUsage(input: UsageInput): UsageReport {
       let d = dayIndex(bounds, from);
       let t = from;
       while (t < to) {
-        const dayEnd = Math.min(to, (days[d] as ZoneDay).end.getTime());
+        const dayEnd = Math.min(to, dayEnds[d] as number);
         dayMs[e * days.length + d] = (dayMs[e * days.length + d] as number) + (dayEnd - t);
         t = dayEnd;
         d += 1;
