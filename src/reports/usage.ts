@@ -187,7 +187,12 @@ function dayIndex(bounds: Float64Array, t: number): number {
  * Summarizes the sessions overlapping `input.period`. One pass over the
  * sessions accumulates totals, people, endpoints and days, and packs each
  * clipped interval into typed arrays; the peaks and series come from one
- * sweep over those arrays sorted (see {@link sweepConcurrency}).
+ * sweep over those arrays sorted (see `sweepConcurrency`). It is long on
+ * purpose: splitting the loop into per-session helper calls that allocate or
+ * return tuples costs measurably at 500,000 sessions (bench/report.ts).
+ *
+ * `sessions` may be any iterable — a store cursor streaming rows works, and
+ * keeps memory flat. Sessions need not be sorted.
  */
 export function summarizeUsage(input: UsageInput): UsageReport {
   const { period, now } = input;
@@ -416,7 +421,7 @@ interface SweepResult {
  * 10:00 sees the second. Intervals must have positive length. Each bucket keeps the maximum it saw; a bucket no
  * event falls in carries the running count.
  */
-export function sweepConcurrency(input: SweepInput): SweepResult {
+function sweepConcurrency(input: SweepInput): SweepResult {
   const starts = isSorted(input.starts) ? input.starts : input.starts.slice().sort();
   const ends = input.ends.slice().sort();
   const { keys, counts } = input.samples;
