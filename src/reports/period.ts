@@ -133,6 +133,11 @@ export function parseSince(word: string, now: Date, timeZone: string): Date {
   return at;
 }
 
+/** The history window of a `since=` word: from {@link parseSince} up to `now`. */
+export function parseSincePeriod(word: string, now: Date, timeZone: string): Period {
+  return { start: parseSince(word, now, timeZone), end: new Date(now.getTime()), timeZone };
+}
+
 /**
  * An ISO 8601 date or date-time (`2026-12-01`, `2026-12-01T14:00`,
  * `2026-12-01T14:00:30`): with `Z` or an offset it is that instant; without

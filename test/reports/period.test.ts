@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { parseInstant, parseReportPeriod, parseSince, zoneDays } from '../../src/reports/period.js';
+import {
+  parseInstant,
+  parseReportPeriod,
+  parseSince,
+  parseSincePeriod,
+  zoneDays,
+} from '../../src/reports/period.js';
 
 const BERLIN = 'Europe/Berlin';
 const iso = (d: Date) => d.toISOString();
@@ -99,6 +105,15 @@ describe('parseSince', () => {
     expect(() => parseSince('0h', now, BERLIN)).toThrow(/`0h`/);
     expect(() => parseSince('99999d', now, BERLIN)).toThrow(/`99999d`/);
     expect(() => parseSince('7w', now, BERLIN)).toThrow(/`7w`.*30m, 12h, 7d/);
+  });
+
+  it('gives the history window from the start up to now', () => {
+    const p = parseSincePeriod('12h', now, BERLIN);
+    expect([iso(p.start), iso(p.end), p.timeZone]).toEqual([
+      '2026-10-25T00:00:00.000Z',
+      iso(now),
+      BERLIN,
+    ]);
   });
 
   it('rejects a start in the future', () => {
