@@ -7,11 +7,13 @@ import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { runCliVsAwsCli } from './cli-vs-awscli.js';
 import type { BenchOutcome } from './lib/report.js';
+import { runReport } from './report.js';
 import { runSlackAck } from './slack-ack.js';
 import { runStoreBench } from './store.js';
 
 const BENCHMARKS: Readonly<Record<string, () => Promise<BenchOutcome>>> = {
   cli: runCliVsAwsCli,
+  report: runReport,
   slack: runSlackAck,
   store: runStoreBench,
 };
