@@ -8,12 +8,16 @@ import { performance } from 'node:perf_hooks';
 import { runAlerts } from './alerts.js';
 import { runCliVsAwsCli } from './cli-vs-awscli.js';
 import type { BenchOutcome } from './lib/report.js';
+import { runReport } from './report.js';
 import { runSlackAck } from './slack-ack.js';
+import { runStoreBench } from './store.js';
 
 const BENCHMARKS: Readonly<Record<string, () => Promise<BenchOutcome>>> = {
   alerts: runAlerts,
   cli: runCliVsAwsCli,
+  report: runReport,
   slack: runSlackAck,
+  store: runStoreBench,
 };
 
 async function main(): Promise<number> {
