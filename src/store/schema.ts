@@ -84,6 +84,17 @@ export interface DigestPostsTable {
   session_count: number;
 }
 
+/** Digest posts about to be made (see `DigestIntent`); sessions and gap ids as JSON text. */
+export interface DigestIntentsTable {
+  id: string;
+  digest_id: string;
+  tick_at: Date;
+  channel: string;
+  created_at: Date;
+  sessions: string;
+  gap_ids: string;
+}
+
 /** Leadership leases (SQLite only: Postgres leads with advisory locks and has no such table). */
 export interface LeasesTable {
   name: string;
@@ -114,6 +125,7 @@ export interface Database {
   gaps: GapsTable;
   gap_reports: GapReportsTable;
   digest_posts: DigestPostsTable;
+  digest_intents: DigestIntentsTable;
   leases: LeasesTable;
   audit_log: AuditLogTable;
 }

@@ -18,9 +18,11 @@ import { readTextList } from './schema.js';
 import {
   type AuditEntry,
   type CoverageGap,
+  type DigestIntent,
   type DigestPost,
   type EndedSession,
   latestPerSession,
+  parseIntentLists,
   type SessionKey,
   type StateStore,
   toSessionStatus,
@@ -442,6 +444,46 @@ async function lastPost(db: Kysely<Database>, digestId: string): Promise<DigestP
   };
 }
 
+async function recordIntent(ctx: Context, intent: DigestIntent): Promise<void> {
+  await ctx.dialect.write((trx) =>
+    trx
+      .insertInto('digest_intents')
+      .values({
+        id: intent.id,
+        digest_id: intent.digestId,
+        tick_at: intent.tickAt,
+        channel: intent.channel,
+        created_at: intent.createdAt,
+        sessions: JSON.stringify(intent.sessions),
+        gap_ids: JSON.stringify(intent.gapIds),
+      })
+      .onConflict((conflict) => conflict.column('id').doNothing())
+      .execute(),
+  );
+}
+
+async function pendingIntents(db: Kysely<Database>, digestId: string): Promise<DigestIntent[]> {
+  const rows = await db
+    .selectFrom('digest_intents')
+    .selectAll()
+    .where('digest_id', '=', digestId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  return rows.map((row) => ({
+    id: row.id,
+    digestId: row.digest_id,
+    tickAt: row.tick_at,
+    channel: row.channel,
+    createdAt: row.created_at,
+    ...parseIntentLists(row.sessions, row.gap_ids),
+  }));
+}
+
+async function clearIntent(ctx: Context, id: string): Promise<void> {
+  await ctx.dialect.write((trx) => trx.deleteFrom('digest_intents').where('id', '=', id).execute());
+}
+
 async function appendAudit(ctx: Context, entry: AuditEntry): Promise<void> {
   await ctx.dialect.write((trx) =>
     trx
@@ -509,6 +551,7 @@ async function prune(ctx: Context, before: Date, auditBefore: Date): Promise<num
         ),
       trx.deleteFrom('gaps').where('to_at', '<', before),
       trx.deleteFrom('digest_posts').where('posted_at', '<', before),
+      trx.deleteFrom('digest_intents').where('created_at', '<', before),
       trx.deleteFrom('audit_log').where('at', '<', auditBefore),
     ];
     let deleted = 0;
@@ -537,6 +580,9 @@ export function createStore(dialect: StoreDialect, now: () => Date): StateStore 
     pendingGaps: (digestId, endpointIds) => pendingGaps(ctx, digestId, endpointIds),
     markReported: (post, sessions, gapIds) => markReported(ctx, post, sessions, gapIds),
     lastPost: (digestId) => lastPost(db, digestId),
+    recordIntent: (intent) => recordIntent(ctx, intent),
+    pendingIntents: (digestId) => pendingIntents(db, digestId),
+    clearIntent: (id) => clearIntent(ctx, id),
     tryLead: (name, holder, ttlMs) => leaderLock.tryLead(name, holder, ttlMs),
     releaseLead: (name, holder) => leaderLock.releaseLead(name, holder),
     appendAudit: (entry) => appendAudit(ctx, entry),

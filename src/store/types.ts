@@ -41,6 +41,23 @@ export interface DigestPost {
   sessionCount: number;
 }
 
+/**
+ * A digest post about to be made, recorded before the post and cleared once the post is recorded
+ * with `markReported` (or known not to have reached Slack). A crash between Slack's `ok` and the
+ * commit leaves it behind: the next tick looks for its `id` in the channel's history (the
+ * message's metadata) and, if the post is there, records it instead of posting again.
+ */
+export interface DigestIntent {
+  /** Unique; sent in the message's metadata. */
+  id: string;
+  digestId: string;
+  tickAt: Date;
+  channel: string;
+  createdAt: Date;
+  sessions: SessionKey[];
+  gapIds: number[];
+}
+
 /** One command someone ran, for the audit trail. */
 export interface AuditEntry {
   at: Date;
@@ -112,6 +129,12 @@ export interface StateStore {
   ): Promise<number>;
   /** The post of this digest with the latest tick (then latest postedAt), null if it never posted. */
   lastPost(digestId: string): Promise<DigestPost | null>;
+  /** Records a digest's intent to post (before posting); recording the same `id` again keeps one. */
+  recordIntent(intent: DigestIntent): Promise<void>;
+  /** This digest's intents not yet cleared, oldest first (by `createdAt`, then `id`). */
+  pendingIntents(digestId: string): Promise<DigestIntent[]>;
+  /** Forgets an intent (its post was recorded, or never made); unknown ids are a no-op. */
+  clearIntent(id: string): Promise<void>;
   /**
    * Leadership for the collector/poster: true if this holder leads now. Call it
    * again before each unit of work; it renews. Another holder is refused while
@@ -128,8 +151,8 @@ export interface StateStore {
   recentAudit(limit: number): Promise<AuditEntry[]>;
   /**
    * Deletes sessions (and their report marks) that ended before `before`, gaps
-   * that ended before `before` (and their marks), posts made before `before`,
-   * audit entries older than `auditBefore`; returns rows deleted (marks included).
+   * that ended before `before` (and their marks), posts made and intents recorded before
+   * `before`, audit entries older than `auditBefore`; returns rows deleted (marks included).
    */
   prune(before: Date, auditBefore: Date): Promise<number>;
   /** Closes connections; Postgres also gives up any lead. The store is unusable afterwards. */
@@ -144,6 +167,32 @@ export function toSessionStatus(value: string): EndedSession['status'] {
   const status = SESSION_STATUSES.find((known) => known === value);
   if (status === undefined) throw new Error(`Unexpected session status in the store: ${value}`);
   return status;
+}
+
+/** Reads an intent's stored session keys and gap ids back (JSON in both stores). */
+export function parseIntentLists(
+  sessionsJson: string,
+  gapIdsJson: string,
+): { sessions: SessionKey[]; gapIds: number[] } {
+  const sessions: unknown = JSON.parse(sessionsJson);
+  const gapIds: unknown = JSON.parse(gapIdsJson);
+  const isKey = (v: unknown): v is SessionKey =>
+    typeof v === 'object' &&
+    v !== null &&
+    'endpointId' in v &&
+    typeof v.endpointId === 'string' &&
+    'connectionId' in v &&
+    typeof v.connectionId === 'string';
+  if (!Array.isArray(sessions) || !sessions.every(isKey)) {
+    throw new Error('Unexpected intent sessions in the store');
+  }
+  if (!Array.isArray(gapIds) || !gapIds.every((g) => typeof g === 'number')) {
+    throw new Error('Unexpected intent gap ids in the store');
+  }
+  return {
+    sessions: sessions.map((k) => ({ endpointId: k.endpointId, connectionId: k.connectionId })),
+    gapIds,
+  };
 }
 
 /** One session per (endpointId, connectionId), the last occurrence winning, in first-seen order. */

@@ -2,7 +2,8 @@
  * Databases made by the store before it was written once for both databases
  * (the schema in fixtures/previous-schema.ts, rows as that code stored them)
  * open with today's store, keep their digest state, and go on working; and a
- * database the migrations create today has exactly the previous schema.
+ * database the migrations create today has exactly the previous schema, plus
+ * what the migrations since (3: digest intents) add to both alike.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -320,6 +321,9 @@ async function expectUsable(store: StateStore, now: () => Date): Promise<void> {
   expect(await store.prune(at(1440), at(1440))).toBe(19);
 }
 
+/** The migrations after the previous store's two, as today's store applies them to its files. */
+const SINCE_PREVIOUS = MIGRATIONS.filter((m) => m.version > 2);
+
 /** A next migration, as a feature would add one: a table with a time, a counter and an id. */
 const nextMigration: Migration = {
   version: MIGRATIONS.length + 1,
@@ -350,7 +354,10 @@ async function expectNextMigrationApplied(dialect: StoreDialect): Promise<void> 
     expect(versions).toEqual([
       { version: 1, applied_at: at(-1440) },
       { version: 2, applied_at: at(-1440) },
-      { version: 3, applied_at: at(70) },
+      ...[...SINCE_PREVIOUS, nextMigration].map((m) => ({
+        version: m.version,
+        applied_at: at(70),
+      })),
     ]);
     await expectPreviousStateKept(createStore(dialect, () => at(65)));
   } finally {
@@ -363,7 +370,7 @@ describe('a SQLite file made by the previous store', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const now = () => at(65);
 
-  it('opens with its digest state kept, versions unchanged, and the old lease honoured', async () => {
+  it('opens with its digest state kept, its versions kept, and the old lease honoured', async () => {
     const file = join(dir, 'kept.db');
     seedPreviousSqlite(file);
     const store = await openSqliteStore(file, { now });
@@ -376,13 +383,18 @@ describe('a SQLite file made by the previous store', () => {
     }
     const db = new Database(file, { readonly: true });
     try {
-      expect(db.prepare('SELECT version, name, applied_at FROM schema_migrations').all()).toEqual(
-        SQLITE_MIGRATIONS.map((m) => ({
+      expect(db.prepare('SELECT version, name, applied_at FROM schema_migrations').all()).toEqual([
+        ...SQLITE_MIGRATIONS.map((m) => ({
           version: m.version,
           name: m.name,
           applied_at: at(-1440).getTime(),
         })),
-      );
+        ...SINCE_PREVIOUS.map((m) => ({
+          version: m.version,
+          name: m.name,
+          applied_at: at(65).getTime(),
+        })),
+      ]);
     } finally {
       db.close();
     }
@@ -405,9 +417,10 @@ describe('a SQLite file made by the previous store', () => {
     await expectNextMigrationApplied(openSqliteDialect(file, now));
   });
 
-  it('has the schema a fresh database gets', async () => {
+  it('has, once opened, the schema a fresh database gets', async () => {
     const old = join(dir, 'old-schema.db');
     seedPreviousSqlite(old);
+    await (await openSqliteStore(old)).close();
     const fresh = join(dir, 'fresh-schema.db');
     await (await openSqliteStore(fresh)).close();
     expect(describeSqliteSchema(fresh)).toEqual(describeSqliteSchema(old));
@@ -479,7 +492,7 @@ describe.skipIf(!databaseUrl)('a Postgres schema made by the previous store', ()
     });
   });
 
-  it('opens with its digest state kept and its versions unchanged', async () => {
+  it('opens with its digest state kept and its versions kept', async () => {
     const schema = newSchema();
     await withClient((client) => seedPreviousPostgres(client, schema));
     const store = await openPostgresStore(databaseUrl, { schema, now });
@@ -494,9 +507,14 @@ describe.skipIf(!databaseUrl)('a Postgres schema made by the previous store', ()
       );
       return rows;
     });
-    expect(versions).toEqual(
-      POSTGRES_MIGRATIONS.map((m) => ({ version: m.version, name: m.name, applied_at: at(-1440) })),
-    );
+    expect(versions).toEqual([
+      ...POSTGRES_MIGRATIONS.map((m) => ({
+        version: m.version,
+        name: m.name,
+        applied_at: at(-1440),
+      })),
+      ...SINCE_PREVIOUS.map((m) => ({ version: m.version, name: m.name, applied_at: at(65) })),
+    ]);
   });
 
   it('goes on recording, reporting, auditing and pruning from it', async () => {
@@ -516,9 +534,10 @@ describe.skipIf(!databaseUrl)('a Postgres schema made by the previous store', ()
     await expectNextMigrationApplied(openPostgresDialect(databaseUrl, { schema }));
   });
 
-  it('has the schema a fresh database gets, constraint names included', async () => {
+  it('has, once opened, the schema a fresh database gets, constraint names included', async () => {
     const old = newSchema();
     await withClient((client) => seedPreviousPostgres(client, old));
+    await (await openPostgresStore(databaseUrl, { schema: old })).close();
     const fresh = newSchema();
     await (await openPostgresStore(databaseUrl, { schema: fresh })).close();
     const [oldSchema, freshSchema] = await withClient(async (client) => [

@@ -105,6 +105,7 @@ describe.skipIf(!databaseUrl)(`postgres${SKIP_REASON}`, () => {
       });
       expect(found).toEqual([
         'audit_log',
+        'digest_intents',
         'digest_posts',
         'gap_reports',
         'gaps',

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DigestPost, EndedSession, StateStore } from '../../src/store/types.js';
+import type { DigestIntent, DigestPost, EndedSession, StateStore } from '../../src/store/types.js';
 
 const T0 = Date.parse('2024-05-01T10:00:00.000Z');
 const MINUTE = 60_000;
@@ -339,6 +339,53 @@ export function describeStoreContract(
         await store.markReported(first, [], []);
         await store.markReported(post(other, at(180)), [], []);
         expect(await store.lastPost(digest)).toEqual(second);
+      });
+    });
+
+    describe('digest intents', () => {
+      const intent = (digestId: string, createdAt: Date, extra: Partial<DigestIntent> = {}) => ({
+        id: id('intent'),
+        digestId,
+        tickAt: new Date(createdAt.getTime() - 2_000),
+        channel: 'C0123456789',
+        createdAt,
+        sessions: [
+          { endpointId: 'cvpn-endpoint-a', connectionId: 'cvpn-connection-1' },
+          { endpointId: 'cvpn-endpoint-b', connectionId: 'cvpn-connection-2' },
+        ],
+        gapIds: [7, 9],
+        ...extra,
+      });
+
+      it('keeps an intent until it is cleared, per digest, oldest first, every field intact', async () => {
+        const store = await openStore();
+        const later = intent(digest, at(120), { sessions: [], gapIds: [] });
+        const earlier = intent(digest, at(60));
+        await store.recordIntent(later);
+        await store.recordIntent(earlier);
+        await store.recordIntent(earlier);
+        await store.recordIntent(intent(digestA, at(30)));
+        expect(await store.pendingIntents(digest)).toEqual([earlier, later]);
+        // Another instance on the same database sees them.
+        expect(await (await openStore()).pendingIntents(digest)).toEqual([earlier, later]);
+        await store.clearIntent(earlier.id);
+        await store.clearIntent(earlier.id);
+        await store.clearIntent(id('unknown'));
+        expect(await store.pendingIntents(digest)).toEqual([later]);
+        expect(await store.pendingIntents(digestB)).toEqual([]);
+      });
+
+      it('are pruned with the posts: those recorded before the cutoff', async () => {
+        const store = await openStore();
+        // 1989: the pruning test's first cutoff (1990-01-31) would otherwise count these.
+        const base = Date.parse('1989-03-01T00:00:00.000Z');
+        const old = intent(digest, new Date(base));
+        const recent = intent(digest, new Date(base + 40 * 86_400_000));
+        await store.recordIntent(old);
+        await store.recordIntent(recent);
+        expect(await store.prune(new Date(base + 30 * 86_400_000), new Date(0))).toBe(1);
+        expect(await store.pendingIntents(digest)).toEqual([recent]);
+        await store.clearIntent(recent.id);
       });
     });
 
