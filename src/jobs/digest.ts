@@ -6,13 +6,20 @@
  * reported in the same transaction that records the post. A failed post
  * leaves them pending for the next tick. Leader-only (the scheduler checks):
  * one instance per database collects and posts.
+ *
+ * Before posting, the job records an intent (an id and what the post covers)
+ * and sends the id in the message's metadata. An intent still there at the
+ * next tick means the process died between Slack's `ok` and the commit, or
+ * Slack never answered: the job looks for the id in the channel's history and,
+ * if the post is there, records it instead of posting its sessions again.
  */
+import { randomUUID } from 'node:crypto';
 import type { Collector } from '../collector/collector.js';
 import { API_WINDOW_MS, selectEndpoints } from '../collector/collector.js';
 import type { DigestConfig } from '../config.js';
 import { describeError, SlackDeliveryError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { StateStore } from '../store/types.js';
+import type { DigestIntent, SessionKey, StateStore } from '../store/types.js';
 import type { EndpointCatalogue } from '../vpn/catalogue.js';
 import type { Endpoint } from '../vpn/endpoint.js';
 import type { DigestView } from './digest-view.js';
@@ -22,9 +29,22 @@ import { nextRunOf, type ScheduledJob } from './scheduler.js';
 
 /** Delivers a digest to its channel (the Slack adapter implements it). */
 export interface DigestPoster {
-  /** @returns the posted message's `ts`. @throws SlackDeliveryError */
-  post(digest: DigestConfig, view: DigestView): Promise<{ ts: string }>;
+  /**
+   * Posts the digest with `intentId` in the message's metadata.
+   * @returns the posted message's `ts`. @throws SlackDeliveryError
+   */
+  post(digest: DigestConfig, view: DigestView, intentId?: string): Promise<{ ts: string }>;
+  /**
+   * The message posted with `intentId` in the digest's channel since `since`, or null if there is
+   * none. @throws SlackDeliveryError (`missing_scope` when the app may not read the history)
+   */
+  findPosted(digest: DigestConfig, intentId: string, since: Date): Promise<{ ts: string } | null>;
+  /** Finishes a post found after a crash: the full list in its thread when the message shortened it. */
+  complete(digest: DigestConfig, view: DigestView, ts: string): Promise<void>;
 }
+
+/** Delivery errors after which the post may or may not have reached Slack. */
+const UNANSWERED = new Set(['slack_unreachable', 'no_ts']);
 
 export type TickOutcome =
   | {
@@ -142,30 +162,125 @@ async function buildView(
   };
 }
 
-/** Posts the view, then marks its sessions and gaps reported with the post, in one transaction. */
+function keyOf(session: SessionKey): string {
+  return JSON.stringify([session.endpointId, session.connectionId]);
+}
+
+/**
+ * Records the intent, posts the view with the intent's id, then marks its sessions and gaps
+ * reported with the post, in one transaction, and forgets the intent. If Slack refused the post
+ * the intent goes at once; if Slack did not answer it stays for the next tick to look for.
+ */
 async function postAndMark(
   deps: DigestJobsDeps,
   digest: DigestConfig,
   tickAt: Date,
   view: DigestView,
 ): Promise<TickOutcome> {
-  const { ts } = await deps.poster.post(digest, view);
-  await deps.store.markReported(
-    {
-      digestId: digest.name,
-      tickAt,
-      postedAt: deps.now(),
-      channel: digest.channel,
-      ts,
-      sessionCount: view.sessions.length,
-    },
-    view.sessions.map((s) => ({ endpointId: s.endpointId, connectionId: s.connectionId })),
-    view.gaps.map((g) => g.id),
-  );
+  const intent: DigestIntent = {
+    id: randomUUID(),
+    digestId: digest.name,
+    tickAt,
+    channel: digest.channel,
+    createdAt: deps.now(),
+    sessions: view.sessions.map((s) => ({
+      endpointId: s.endpointId,
+      connectionId: s.connectionId,
+    })),
+    gapIds: view.gaps.map((g) => g.id),
+  };
+  await deps.store.recordIntent(intent);
+  let ts: string;
+  try {
+    ({ ts } = await deps.poster.post(digest, view, intent.id));
+  } catch (error) {
+    if (error instanceof SlackDeliveryError && !UNANSWERED.has(error.code)) {
+      await deps.store.clearIntent(intent.id);
+    }
+    throw error;
+  }
+  await markPosted(deps, intent, ts);
   deps.logger.info(
     `digest ${digest.name}: posted ${view.sessions.length} sessions to ${digest.channel} (ts ${ts})`,
   );
   return { kind: 'posted', sessions: view.sessions.length, gaps: view.gaps.length, ts };
+}
+
+/** Records an intent's post and marks what it covered reported (one transaction), then forgets it. */
+async function markPosted(deps: DigestJobsDeps, intent: DigestIntent, ts: string): Promise<void> {
+  await deps.store.markReported(
+    {
+      digestId: intent.digestId,
+      tickAt: intent.tickAt,
+      postedAt: deps.now(),
+      channel: intent.channel,
+      ts,
+      sessionCount: intent.sessions.length,
+    },
+    intent.sessions,
+    intent.gapIds,
+  );
+  await deps.store.clearIntent(intent.id);
+}
+
+/** Whether the post of an intent reached the channel: its `ts`, or null. */
+async function lookForPost(
+  deps: DigestJobsDeps,
+  digest: DigestConfig,
+  intent: DigestIntent,
+): Promise<{ ts: string } | null> {
+  try {
+    return await deps.poster.findPosted(digest, intent.id, intent.createdAt);
+  } catch (error) {
+    if (!(error instanceof SlackDeliveryError) || error.code !== 'missing_scope') throw error;
+    deps.logger.warn(
+      `digest ${digest.name}: cannot tell whether the digest of ${intent.tickAt.toISOString()} ` +
+        `reached ${digest.channel}: reading its history needs the channels:history scope ` +
+        '(groups:history for a private channel); reinstall the app from manifest.yml. ' +
+        'Its sessions are posted again.',
+    );
+    return null;
+  }
+}
+
+/**
+ * Settles the intents an interrupted tick left behind, before anything is posted: a post found
+ * in the channel's history is recorded (and its CSV attached again if it had one) without
+ * posting again; a post not found is forgotten, so its sessions go out with this tick.
+ */
+async function settleIntents(deps: DigestJobsDeps, digest: DigestConfig): Promise<void> {
+  for (const intent of await deps.store.pendingIntents(digest.name)) {
+    // Recorded after the intent was made: only its own post can be (the commit ran, the clear did not).
+    const last = await deps.store.lastPost(digest.name);
+    if (last !== null && last.postedAt >= intent.createdAt) {
+      await deps.store.clearIntent(intent.id);
+      continue;
+    }
+    const found = await lookForPost(deps, digest, intent);
+    if (found === null) {
+      deps.logger.info(
+        `digest ${digest.name}: the digest of ${intent.tickAt.toISOString()} did not reach ${digest.channel}; its sessions go out with this tick`,
+      );
+      await deps.store.clearIntent(intent.id);
+      continue;
+    }
+    const endpoints = await endpointsOf(deps, digest);
+    const view = await buildView(deps, digest, endpoints, intent.tickAt, false);
+    const keys = new Set(intent.sessions.map(keyOf));
+    await deps.poster.complete(
+      digest,
+      {
+        ...view,
+        sessions: view.sessions.filter((s) => keys.has(keyOf(s))),
+        gaps: view.gaps.filter((g) => intent.gapIds.includes(g.id)),
+      },
+      found.ts,
+    );
+    await markPosted(deps, intent, found.ts);
+    deps.logger.info(
+      `digest ${digest.name}: the digest of ${intent.tickAt.toISOString()} was posted (ts ${found.ts}) before an interruption; recorded it without posting again`,
+    );
+  }
 }
 
 /** One tick of one digest; never throws (a failure is logged and left for the next tick). */
@@ -176,6 +291,8 @@ async function tickDigest(
 ): Promise<TickOutcome> {
   let pending = 0;
   try {
+    // First: a post interrupted before its commit may settle this very period.
+    await settleIntents(deps, digest);
     if (await periodDone(deps.store, digest.name, tickAt)) {
       deps.logger.info(`digest ${digest.name}: ${tickAt.toISOString()} was already posted`);
       return { kind: 'already-posted' };

@@ -3,9 +3,16 @@
  * answers, and the full list as a CSV in the message's thread when the
  * message had to shorten it. Refusals become `SlackDeliveryError`s that say
  * what to fix; the digest job keeps the sessions pending.
+ *
+ * Each post carries its intent's id in the message's metadata
+ * (`vpn_conns_digest`), so that after a crash between Slack's `ok` and the
+ * database commit the job can find the post in the channel's history
+ * (`conversations.history`, scopes `channels:history`/`groups:history`)
+ * instead of posting it again.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { webApi } from '@slack/bolt';
+import { z } from 'zod';
 import type { DigestConfig } from '../config.js';
 import { SlackDeliveryError } from '../errors.js';
 import type { DigestPoster } from '../jobs/digest.js';
@@ -27,8 +34,37 @@ const HINTS: Record<string, string> = {
   restricted_action: 'a workspace setting forbids posting there: ask a Slack admin',
 };
 
-/** How many times a rate-limited post is retried after `Retry-After`. */
+/** How many times a rate-limited call is retried after `Retry-After`. */
 const RATE_LIMIT_RETRIES = 3;
+
+/** The metadata event type of a digest message; its payload's `id` is the intent's. */
+export const DIGEST_EVENT_TYPE = 'vpn_conns_digest';
+
+/** Default per-request timeout: a Slack that never answers must not hold the digest job forever. */
+export const SLACK_TIMEOUT_MS = 30_000;
+
+/** History pages read when looking for a post (200 messages each) before giving up. */
+const HISTORY_PAGES = 20;
+
+/** Clock skew allowed between this host and Slack when reading history from an intent's time. */
+const HISTORY_MARGIN_MS = 10 * 60_000;
+
+const historyPageSchema = z.object({
+  messages: z
+    .array(
+      z.object({
+        ts: z.string().optional(),
+        metadata: z
+          .object({
+            event_type: z.string().optional(),
+            event_payload: z.record(z.string(), z.unknown()).optional(),
+          })
+          .optional(),
+      }),
+    )
+    .optional(),
+  response_metadata: z.object({ next_cursor: z.string().optional() }).optional(),
+});
 
 function deliveryError(error: unknown): SlackDeliveryError {
   if (error instanceof SlackDeliveryError) return error;
@@ -76,10 +112,32 @@ export interface SlackDigestPosterOptions {
    * pending and goes out with the next tick instead.
    */
   readonly retries?: number;
+  /** Per-request timeout in ms (default `SLACK_TIMEOUT_MS`). */
+  readonly timeoutMs?: number;
+}
+
+/** Calls Slack, waiting out `rate_limited` answers up to `RATE_LIMIT_RETRIES` times. @throws SlackDeliveryError */
+async function withRateLimitRetries<T>(
+  logger: Logger,
+  method: string,
+  call: () => Promise<T>,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof webApi.WebAPIRateLimitedError && attempt < RATE_LIMIT_RETRIES) {
+        logger.warn(`digest: Slack rate-limited ${method}; retrying after ${error.retryAfter} s`);
+        await sleep(error.retryAfter * 1000);
+        continue;
+      }
+      throw deliveryError(error);
+    }
+  }
 }
 
 /**
- * `chat.postMessage`, waiting out `rate_limited` answers up to `RATE_LIMIT_RETRIES` times.
+ * `chat.postMessage` with the intent's id in the metadata, waiting out `rate_limited` answers.
  * @returns the message's `ts`. @throws SlackDeliveryError
  */
 async function postMessage(
@@ -87,30 +145,74 @@ async function postMessage(
   logger: Logger,
   channel: string,
   { text, blocks }: SlackMessage,
+  metadata: { digest: string; intentId: string | undefined; tickAt: Date },
 ): Promise<string> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const result = await client.chat.postMessage({
+  const result = await withRateLimitRetries(logger, 'chat.postMessage', () =>
+    client.chat.postMessage({
+      channel,
+      text,
+      blocks,
+      unfurl_links: false,
+      unfurl_media: false,
+      ...(metadata.intentId === undefined
+        ? {}
+        : {
+            metadata: {
+              event_type: DIGEST_EVENT_TYPE,
+              event_payload: {
+                id: metadata.intentId,
+                digest: metadata.digest,
+                tick: metadata.tickAt.toISOString(),
+              },
+            },
+          }),
+    }),
+  );
+  if (!result.ts)
+    throw new SlackDeliveryError('no_ts', 'Slack accepted the message but returned no ts');
+  return result.ts;
+}
+
+/** Slack's `seconds.micros` timestamp of a date, for `oldest`. */
+function slackTs(date: Date): string {
+  return (Math.max(0, date.getTime()) / 1000).toFixed(6);
+}
+
+/**
+ * The `ts` of the message in `channel` posted since `since` with this intent's id in its
+ * metadata, or null when there is none. @throws SlackDeliveryError
+ */
+async function findPosted(
+  client: webApi.WebClient,
+  logger: Logger,
+  channel: string,
+  intentId: string,
+  since: Date,
+): Promise<{ ts: string } | null> {
+  let cursor: string | undefined;
+  for (let page = 0; page < HISTORY_PAGES; page++) {
+    const raw = await withRateLimitRetries(logger, 'conversations.history', () =>
+      client.conversations.history({
         channel,
-        text,
-        blocks,
-        unfurl_links: false,
-        unfurl_media: false,
-      });
-      if (!result.ts)
-        throw new SlackDeliveryError('no_ts', 'Slack accepted the message but returned no ts');
-      return result.ts;
-    } catch (error) {
-      if (error instanceof webApi.WebAPIRateLimitedError && attempt < RATE_LIMIT_RETRIES) {
-        logger.warn(
-          `digest: Slack rate-limited chat.postMessage; retrying after ${error.retryAfter} s`,
-        );
-        await sleep(error.retryAfter * 1000);
-        continue;
-      }
-      throw deliveryError(error);
-    }
+        oldest: slackTs(new Date(since.getTime() - HISTORY_MARGIN_MS)),
+        include_all_metadata: true,
+        limit: 200,
+        ...(cursor ? { cursor } : {}),
+      }),
+    );
+    const { messages = [], response_metadata } = historyPageSchema.parse(raw);
+    const found = messages.find(
+      (m) =>
+        m.metadata?.event_type === DIGEST_EVENT_TYPE && m.metadata.event_payload?.id === intentId,
+    );
+    if (found?.ts) return { ts: found.ts };
+    cursor = response_metadata?.next_cursor;
+    if (!cursor) return null;
   }
+  logger.warn(
+    `digest: gave up looking for post ${intentId} in ${channel} after ${HISTORY_PAGES} pages of history`,
+  );
+  return null;
 }
 
 /** Uploads the digest's full list as CSV in the message's thread; a failure is logged only. */
@@ -144,15 +246,26 @@ export function createSlackDigestPoster(options: SlackDigestPosterOptions): Dige
     // Rate limits are handled here, so a digest never waits silently inside the client.
     rejectRateLimitedCalls: true,
     retryConfig: { retries: options.retries ?? 0 },
+    timeout: options.timeoutMs ?? SLACK_TIMEOUT_MS,
     logLevel: webApi.LogLevel.ERROR,
   });
   const { logger } = options;
   return {
-    async post(digest: DigestConfig, view: DigestView) {
+    async post(digest, view, intentId) {
       const { message, csv } = buildDigestMessage(view);
-      const ts = await postMessage(client, logger, digest.channel, message);
+      const ts = await postMessage(client, logger, digest.channel, message, {
+        digest: digest.name,
+        intentId,
+        tickAt: view.to,
+      });
       if (csv !== null) await attachCsv(client, logger, digest, view, ts, csv);
       return { ts };
+    },
+    findPosted: (digest, intentId, since) =>
+      findPosted(client, logger, digest.channel, intentId, since),
+    async complete(digest, view, ts) {
+      const { csv } = buildDigestMessage(view);
+      if (csv !== null) await attachCsv(client, logger, digest, view, ts, csv);
     },
   };
 }

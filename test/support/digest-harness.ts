@@ -28,7 +28,12 @@ import { createAwsGateway } from '../../src/aws/gateway.js';
 import type { Collector, CollectResult } from '../../src/collector/collector.js';
 import type { DigestConfig } from '../../src/config.js';
 import { createBackground } from '../../src/jobs/background.js';
-import { type DigestJobs, digestJobName, type TickOutcome } from '../../src/jobs/digest.js';
+import {
+  type DigestJobs,
+  type DigestPoster,
+  digestJobName,
+  type TickOutcome,
+} from '../../src/jobs/digest.js';
 import type { Leadership } from '../../src/jobs/leadership.js';
 import { type RunOutcome, runJob, type ScheduledJob } from '../../src/jobs/scheduler.js';
 import { createLogger, type Logger } from '../../src/logger.js';
@@ -125,6 +130,17 @@ export interface DigestHarnessOptions {
   readonly endpoints?: readonly Endpoint[];
   /** Print log lines to stderr while debugging a test. */
   readonly echoLogs?: boolean;
+  /**
+   * Seams for crash and fault tests: each instance's store and poster pass through these (a
+   * decorator may pause or stop a call; the real store and poster do the work).
+   */
+  readonly wrapStore?: (store: StateStore, holder: string) => StateStore;
+  readonly wrapPoster?: (poster: DigestPoster, holder: string) => DigestPoster;
+  /** The AWS SDK's per-request timeout (default 5000 ms) and attempts (default 2). */
+  readonly awsTimeoutMs?: number;
+  readonly awsMaxAttempts?: number;
+  /** The digest poster's Slack request timeout (default the poster's own). */
+  readonly slackTimeoutMs?: number;
 }
 
 /** One running process's worth of collector and digest jobs. */
@@ -209,6 +225,7 @@ interface HarnessWorld {
   readonly endpoints: readonly Endpoint[];
   readonly digests: readonly DigestConfig[];
   readonly echoLogs: boolean;
+  readonly options: DigestHarnessOptions;
   openDatabase(): Promise<StateStore>;
   readonly gateways: { destroy(): void }[];
   readonly instances: Set<DigestInstance>;
@@ -237,12 +254,12 @@ function emulatorGateway(world: HarnessWorld, logger: Logger) {
   const gateway = createAwsGateway({
     region: 'us-east-1',
     logger,
-    maxAttempts: 2,
-    requestTimeoutMs: 5000,
+    maxAttempts: world.options.awsMaxAttempts ?? 2,
+    requestTimeoutMs: world.options.awsTimeoutMs ?? 5000,
     clientConfig: {
       endpoint: world.emulator.url,
       credentials: { accessKeyId: 'AKIDDIGEST', secretAccessKey: 'digest-secret' },
-      retryStrategy: new ConfiguredRetryStrategy(2, () => 0),
+      retryStrategy: new ConfiguredRetryStrategy(world.options.awsMaxAttempts ?? 2, () => 0),
     },
   });
   world.gateways.push(gateway);
@@ -262,7 +279,15 @@ async function startInstance(world: HarnessWorld, holder?: string): Promise<Dige
     region: 'us-east-1',
     logger: log,
   });
-  const store = await world.openDatabase();
+  const realStore = await world.openDatabase();
+  const store = world.options.wrapStore?.(realStore, name) ?? realStore;
+  const poster = createSlackDigestPoster({
+    token: DIGEST_BOT_TOKEN,
+    apiUrl: world.slack.url,
+    logger: log,
+    retries: 0,
+    ...(world.options.slackTimeoutMs ? { timeoutMs: world.options.slackTimeoutMs } : {}),
+  });
   const background = createBackground({
     role: 'all',
     digests: world.digests,
@@ -270,12 +295,7 @@ async function startInstance(world: HarnessWorld, holder?: string): Promise<Dige
     store,
     gateway,
     catalogue,
-    poster: createSlackDigestPoster({
-      token: DIGEST_BOT_TOKEN,
-      apiUrl: world.slack.url,
-      logger: log,
-      retries: 0,
-    }),
+    poster: world.options.wrapPoster?.(poster, name) ?? poster,
     logger: log,
     now: world.clock.now,
     holder: name,
@@ -293,7 +313,7 @@ async function startInstance(world: HarnessWorld, holder?: string): Promise<Dige
     stopped = true;
     world.instances.delete(instance);
     if (giveUpLead) await leadership.release().catch(() => undefined);
-    await store.close();
+    await realStore.close();
   };
   const instance: DigestInstance = {
     holder: name,
@@ -336,7 +356,7 @@ export async function startDigestHarness(options: DigestHarnessOptions): Promise
 
   const emulator = await startEc2Emulator({ now: clock.now });
   emulator.addEndpoints(endpoints.map((e) => ({ id: e.id, name: e.alias })));
-  const slack = await startSlackStandIn({ botToken: DIGEST_BOT_TOKEN });
+  const slack = await startSlackStandIn({ botToken: DIGEST_BOT_TOKEN, now: clock.now });
 
   const tempDir = mkdtempSync(join(tmpdir(), 'vpn-conns-digest-'));
   const schema = `digest_${randomBytes(6).toString('hex')}`;
@@ -347,6 +367,7 @@ export async function startDigestHarness(options: DigestHarnessOptions): Promise
     endpoints,
     digests,
     echoLogs: options.echoLogs ?? false,
+    options,
     openDatabase: () =>
       storeChoice.kind === 'sqlite'
         ? openStore(`sqlite:${join(tempDir, 'state.db')}`, { now: clock.now })

@@ -349,6 +349,78 @@ describe('Slack stand-in, through the real WebClient', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
   });
 
+  it('lists a channel newest first in conversations.history, metadata only when asked, with cursor pages', async () => {
+    const client = webClient(standIn);
+    const channel = `C0HIST${Date.now()}`;
+    const posted: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const result = await client.chat.postMessage({
+        channel,
+        text: `digest ${i}`,
+        metadata: { event_type: 'vpn_conns_digest', event_payload: { id: `intent-${i}` } },
+      });
+      posted.push(String(result.ts));
+    }
+    await client.chat.postMessage({ channel, text: 'a reply', thread_ts: String(posted[0]) });
+    await client.chat.postMessage({ channel: `${channel}X`, text: 'elsewhere' });
+
+    const plain = await client.conversations.history({ channel });
+    expect(plain.messages?.map((m) => m.ts)).toEqual([...posted].reverse());
+    expect(plain.messages?.some((m) => m.metadata !== undefined)).toBe(false);
+
+    const first = await client.conversations.history({
+      channel,
+      include_all_metadata: true,
+      limit: 2,
+      oldest: String(posted[0]),
+    });
+    // `oldest` is exclusive: the first message is not listed.
+    expect(first.messages?.map((m) => m.metadata)).toEqual([
+      { event_type: 'vpn_conns_digest', event_payload: { id: 'intent-2' } },
+      { event_type: 'vpn_conns_digest', event_payload: { id: 'intent-1' } },
+    ]);
+    expect(first.has_more).toBe(false);
+    const paged = await client.conversations.history({ channel, limit: 2 });
+    expect(paged.has_more).toBe(true);
+    const rest = await client.conversations.history({
+      channel,
+      limit: 2,
+      cursor: String(paged.response_metadata?.next_cursor),
+    });
+    expect(rest.messages?.map((m) => m.ts)).toEqual([posted[0]]);
+    expect(rest.response_metadata?.next_cursor).toBe('');
+  });
+
+  it('answers HTTP 5xx on request, without doing the call', async () => {
+    standIn.faults.serverErrorNext('chat.postMessage', 503);
+    const before = standIn.messages.length;
+    const error = await rejectionOf(
+      webClient(standIn).chat.postMessage({ channel: 'C1', text: 'x' }),
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect((error as { code?: string }).code).toBe(webApi.ErrorCode.HTTPError);
+    expect(standIn.messages.length).toBe(before);
+    await webClient(standIn).chat.postMessage({ channel: 'C1', text: 'x' });
+    expect(standIn.messages.length).toBe(before + 1);
+  });
+
+  it('answers slowly on request: after posting (the client times out on a posted message) or before', async () => {
+    const client = new webApi.WebClient('xoxb-test', {
+      slackApiUrl: standIn.url,
+      retryConfig: { retries: 0 },
+      timeout: 100,
+      logLevel: webApi.LogLevel.ERROR,
+    });
+    const before = standIn.messages.length;
+    standIn.faults.slowNext('chat.postMessage', 300, 'after');
+    await expect(client.chat.postMessage({ channel: 'C1', text: 'late' })).rejects.toThrow();
+    expect(standIn.messages.length).toBe(before + 1);
+    standIn.faults.slowNext('chat.postMessage', 300, 'before');
+    await expect(client.chat.postMessage({ channel: 'C1', text: 'never' })).rejects.toThrow();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(standIn.messages.length).toBe(before + 1);
+  });
+
   it('takes 5 posts per response_url, then answers 404 used_url', async () => {
     const url = standIn.newResponseUrl();
     const post = (body: unknown) =>

@@ -14,6 +14,10 @@
  * - a response_url post with invalid blocks gets HTTP 400 `invalid_blocks` (Slack's observed answer
  *   to webhooks), one with neither `text`, `blocks` nor `delete_original` gets 400 `no_text`.
  * - `chat.update` of a ts this stand-in never issued answers `message_not_found`.
+ * - `conversations.history` lists the top-level messages posted through this stand-in to a
+ *   channel (never thread replies), newest first, with `oldest`/`latest` exclusive, `limit`
+ *   (default 100) and an opaque cursor; `metadata` only with `include_all_metadata`. A channel
+ *   nothing was posted to answers an empty list (the stand-in keeps no membership).
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -74,6 +78,8 @@ export interface PostedMessage {
   text?: string;
   blocks?: unknown[];
   threadTs?: string;
+  /** `chat.postMessage`'s `metadata` (`event_type`, `event_payload`), when sent. */
+  metadata?: Record<string, unknown>;
 }
 
 /** Identity of the fake workspace and the tokens it accepts. */
@@ -86,6 +92,8 @@ export interface SlackStandInOptions {
   teamId?: string;
   /** The bot's user id reported by `auth.test`; default `UBOT`. */
   botUserId?: string;
+  /** The clock of message timestamps (`ts`), as Slack's; default the system clock. */
+  now?: () => Date;
 }
 
 /** A running stand-in; see {@link startSlackStandIn}. */
@@ -115,6 +123,14 @@ export interface SlackStandIn {
     rateLimitNext(method: string, retryAfterSeconds: number, n?: number): void;
     /** While on, `usergroups.users.list` answers `plan_upgrade_required` (a free workspace). */
     planUpgradeRequired(on: boolean): void;
+    /** The next `n` (default 1) calls of `method` answer HTTP `status` (default 500), doing nothing. */
+    serverErrorNext(method: string, status?: number, n?: number): void;
+    /**
+     * The next `n` (default 1) calls of `method` take `ms` to answer: `before` waits first and
+     * does nothing if the client has gone meanwhile; `after` does the call (a message is posted)
+     * and then waits, so a client that times out never learns that it succeeded.
+     */
+    slowNext(method: string, ms: number, when: 'before' | 'after', n?: number): void;
     /** Delays every answer (Web API, response_url, upload) by `ms`. */
     latency(ms: number): void;
     /** Clears every fault above. */
@@ -297,6 +313,7 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
   const appToken = options.appToken ?? 'xapp-test';
   const teamId = options.teamId ?? 'T0TEST';
   const botUserId = options.botUserId ?? 'UBOT';
+  const clock = options.now ?? (() => new Date());
 
   const calls: SlackCall[] = [];
   const responseUrlPosts: SlackResponseUrlPost[] = [];
@@ -312,6 +329,8 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
 
   const failures = new Map<string, { error: string; remaining: number }[]>();
   const rateLimits = new Map<string, { retryAfter: number; remaining: number }[]>();
+  const serverErrors = new Map<string, { status: number; remaining: number }[]>();
+  const slow = new Map<string, { ms: number; when: 'before' | 'after'; remaining: number }[]>();
   let planUpgrade = false;
   let latencyMs = 0;
 
@@ -322,7 +341,7 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
 
   /** Unique, increasing message timestamps in Slack's `seconds.micros` format. */
   function nextTs(): string {
-    lastTsMicros = Math.max(lastTsMicros + 1, Date.now() * 1000);
+    lastTsMicros = Math.max(lastTsMicros + 1, clock().getTime() * 1000);
     const ts = `${Math.floor(lastTsMicros / 1e6)}.${String(lastTsMicros % 1e6).padStart(6, '0')}`;
     issuedTs.add(ts);
     return ts;
@@ -346,7 +365,46 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     if (Array.isArray(body.blocks)) message.blocks = body.blocks;
     const threadTs = str(body.thread_ts);
     if (threadTs !== undefined) message.threadTs = threadTs;
+    if (isObject(body.metadata)) message.metadata = body.metadata;
     messages.push(message);
+  }
+
+  /** `conversations.history` over the top-level messages of a channel (see the module comment). */
+  function history(body: Json): ApiAnswer {
+    const channel = str(body.channel);
+    if (channel === undefined || channel === '') {
+      return { body: { ok: false, error: 'channel_not_found' } };
+    }
+    const oldest = Number(str(body.oldest) ?? '0');
+    const latest = Number(str(body.latest) ?? 'Infinity');
+    const limit = Math.min(999, Math.max(1, Number(str(body.limit) ?? '100') || 100));
+    const withMetadata = body.include_all_metadata === true || body.include_all_metadata === 'true';
+    const offset = Number(/^c(\d+)$/.exec(str(body.cursor) ?? '')?.[1] ?? '0');
+    // chat.update records the same ts again: the latest version of each message counts.
+    const byTs = new Map<string, PostedMessage>();
+    for (const m of messages) {
+      if (m.channel === channel && m.threadTs === undefined && issuedTs.has(m.ts))
+        byTs.set(m.ts, m);
+    }
+    const listed = [...byTs.values()]
+      .filter((m) => Number(m.ts) > oldest && Number(m.ts) < latest)
+      .sort((a, b) => Number(b.ts) - Number(a.ts));
+    const page = listed.slice(offset, offset + limit).map((m) => {
+      const item: Json = { type: 'message', user: botUserId, bot_id: BOT_ID, ts: m.ts };
+      if (m.text !== undefined) item.text = m.text;
+      if (m.blocks !== undefined) item.blocks = m.blocks;
+      if (withMetadata && m.metadata !== undefined) item.metadata = m.metadata;
+      return item;
+    });
+    const more = offset + limit < listed.length;
+    return {
+      body: {
+        ok: true,
+        messages: page,
+        has_more: more,
+        response_metadata: { next_cursor: more ? `c${offset + limit}` : '' },
+      },
+    };
   }
 
   /** Token rules: app token only for apps.connections.open, bot token for everything else. */
@@ -445,6 +503,7 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       if (members === undefined) return { body: { ok: false, error: 'no_such_subteam' } };
       return { body: { ok: true, users: [...members] } };
     },
+    'conversations.history': history,
     'conversations.open': (body) => {
       // One DM per user: the same `D…` id every time, as Slack answers for an existing DM.
       const ids = (str(body.users) ?? '')
@@ -547,6 +606,16 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       sendJson(res, 200, { ok: false, error: failure.error });
       return;
     }
+    const serverError = takeFault(serverErrors, method);
+    if (serverError !== undefined) {
+      sendText(res, serverError.status, 'stand-in server error');
+      return;
+    }
+    const delay = takeFault(slow, method);
+    if (delay?.when === 'before') {
+      await sleep(delay.ms);
+      if (req.socket.destroyed) return;
+    }
     const handler = methods[method];
     if (handler === undefined) {
       sendJson(res, 200, { ok: false, error: 'unknown_method' });
@@ -558,6 +627,10 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       return;
     }
     const answer = await handler(body);
+    if (delay?.when === 'after') {
+      await sleep(delay.ms);
+      if (req.socket.destroyed) return;
+    }
     sendJson(res, answer.status ?? 200, answer.body, answer.headers);
   }
 
@@ -746,6 +819,12 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
         const list = rateLimits.get(method) ?? [];
         rateLimits.set(method, [...list, { retryAfter: retryAfterSeconds, remaining: n }]);
       },
+      serverErrorNext(method, status = 500, n = 1) {
+        serverErrors.set(method, [...(serverErrors.get(method) ?? []), { status, remaining: n }]);
+      },
+      slowNext(method, ms, when, n = 1) {
+        slow.set(method, [...(slow.get(method) ?? []), { ms, when, remaining: n }]);
+      },
       planUpgradeRequired(on) {
         planUpgrade = on;
       },
@@ -755,6 +834,8 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       reset() {
         failures.clear();
         rateLimits.clear();
+        serverErrors.clear();
+        slow.clear();
         planUpgrade = false;
         latencyMs = 0;
       },
