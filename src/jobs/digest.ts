@@ -250,9 +250,10 @@ async function lookForPost(
  */
 async function settleIntents(deps: DigestJobsDeps, digest: DigestConfig): Promise<void> {
   for (const intent of await deps.store.pendingIntents(digest.name)) {
-    // Recorded after the intent was made: only its own post can be (the commit ran, the clear did not).
+    // Its period is recorded as posted: by its own commit (the clear did not run). Not by time:
+    // a post settled earlier in the same tick can carry the very millisecond the intent was made.
     const last = await deps.store.lastPost(digest.name);
-    if (last !== null && last.postedAt >= intent.createdAt) {
+    if (last !== null && last.tickAt.getTime() === intent.tickAt.getTime()) {
       await deps.store.clearIntent(intent.id);
       continue;
     }

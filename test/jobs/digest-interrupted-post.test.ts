@@ -92,6 +92,33 @@ describe("digest: a post interrupted between Slack's ok and the commit", () => {
     expect(historyCalls(h)).toHaveLength(1);
   });
 
+  it('is found after a second interruption in the tick that settled the first (same millisecond)', async () => {
+    const h = await start();
+    crash.arm({ step: 'slack.ok' });
+    expect(await tick(h, TEN)).toEqual({ crashedAt: 'slack.ok' });
+    await h.restart({ crash: true });
+    // This tick records the ten o'clock post, then posts its own and dies before the commit,
+    // all on one clock reading.
+    crash.arm({ step: 'slack.ok' });
+    expect(await tick(h, ELEVEN)).toEqual({ crashedAt: 'slack.ok' });
+    await h.restart({ crash: true });
+
+    expect(await tick(h, new Date(ELEVEN.getTime() + HOUR))).toMatchObject({ kind: 'empty' });
+    expect(h.digestMessages()).toHaveLength(2);
+    expect(Object.values(timesListed(h))).toEqual([1, 1, 1]);
+  });
+
+  it('is recognised without a history lookup when the commit ran and only the clear did not', async () => {
+    const h = await start();
+    crash.arm({ step: 'store.clearIntent' });
+    expect(await tick(h, TEN)).toEqual({ crashedAt: 'store.clearIntent' });
+    await h.restart({ crash: true });
+    expect(await tick(h, TEN)).toEqual({ kind: 'already-posted' });
+    expect(historyCalls(h)).toHaveLength(0);
+    expect(await h.instance.store.pendingIntents(h.digest.name)).toEqual([]);
+    expect(h.digestMessages()).toHaveLength(1);
+  });
+
   it('is found by the next tick when Slack posted it but its answer never came (timeout)', async () => {
     const h = await start({ slackTimeoutMs: 200 });
     h.slack.faults.slowNext('chat.postMessage', 600, 'after');
