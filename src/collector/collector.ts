@@ -137,7 +137,9 @@ export async function pollEndpoint(endpoint: Endpoint, deps: CollectorDeps): Pro
     }
   }
   const recorded = await deps.store.recordSessions(ended);
-  const previous = await deps.store.recordPoll(endpoint.id, at);
+  // The gap before the poll: a process that dies between the two must find the gap again at
+  // its next poll, which it would not once this poll's time were recorded.
+  const previous = await deps.store.lastPoll(endpoint.id);
   const visibleFrom = new Date(at.getTime() - API_WINDOW_MS);
   let gap: FoundGap | null = null;
   if (previous !== null && previous < visibleFrom) {
@@ -148,6 +150,7 @@ export async function pollEndpoint(endpoint: Endpoint, deps: CollectorDeps): Pro
         `${visibleFrom.toISOString()} may be missing (no successful poll for more than 60 minutes)`,
     );
   }
+  await deps.store.recordPoll(endpoint.id, at);
   return { endpoint, at, active, ended: ended.length, recorded, gap };
 }
 

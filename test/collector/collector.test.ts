@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createCrashPoints } from '../support/crash-points.js';
 import {
   DEV,
   type DigestHarness,
@@ -113,5 +114,30 @@ describe('the collector', () => {
     h.setClock(at('09:05:00'));
     expect(await h.instance.poll()).toMatchObject({ recorded: 1, failures: [] });
     expect(await h.instance.store.lastPoll(PROD.id)).toEqual(at('09:05:00'));
+  });
+
+  it('finds a gap again after the process died between recording the poll and the gap', async () => {
+    const crash = createCrashPoints();
+    harness = await startDigestHarness({
+      start: START,
+      endpoints: [PROD],
+      wrapStore: (store) => crash.wrapStore(store),
+    });
+    const h = harness;
+    h.setClock(at('09:00:00'));
+    await h.instance.poll();
+    // Down for two hours; the first poll after it dies while recording what it found.
+    h.setClock(at('11:00:00'));
+    crash.arm({ step: 'store.recordGap' });
+    const crashed = await Promise.race([h.instance.poll(), crash.crashed()]);
+    expect(crashed).toBe('store.recordGap');
+    await h.restart({ crash: true });
+
+    h.setClock(at('11:05:00'));
+    await h.instance.poll();
+    const gaps = await h.instance.store.pendingGaps('never-posted', [PROD.id]);
+    expect(gaps.map(({ from, to }) => ({ from, to }))).toEqual([
+      { from: at('09:00:00'), to: at('10:05:00') },
+    ]);
   });
 });
