@@ -5,8 +5,8 @@
  * (form-encoded requests, namespaced XML responses, EC2 error envelopes), so
  * the real `@aws-sdk/client-ec2` and the AWS CLI can be pointed at it.
  *
- * Behaviour follows /work/shared/reference/ec2-client-vpn-api.md. Choices the
- * reference leaves open, made here and relied on by tests:
+ * Its contract (wire format, behaviour, choices) is docs/ec2-emulator.md. Choices the
+ * wire facts leave open, made here and relied on by tests:
  * - Validation order: missing parameters, MaxResults, filters, NextToken,
  *   DryRun (412), then existence of the endpoint / connection / user.
  * - A filter with a name but no values is rejected (InvalidParameterValue).

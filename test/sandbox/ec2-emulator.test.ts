@@ -18,14 +18,14 @@ import {
   type EmulatedConnection,
   formatAwsTime,
   startEc2Emulator,
-} from './ec2-emulator.js';
+} from '../../src/sandbox/ec2-emulator.js';
 import {
   connectionId,
   DEFAULT_FLEET_NOW,
   endpointId,
   generateFleet,
   TRICKY_USERNAMES,
-} from './vpn-data.js';
+} from '../../src/sandbox/vpn-data.js';
 
 const T0 = DEFAULT_FLEET_NOW;
 const MINUTE = 60_000;

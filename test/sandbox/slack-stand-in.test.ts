@@ -1,14 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { App, LogLevel, type types, webApi } from '@slack/bolt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { validateBlocks } from './block-kit-limits.js';
+import { validateBlocks } from '../../src/sandbox/block-kit-limits.js';
 import {
   blockActionsPayload,
   postInteraction,
   postSlashCommand,
   signSlackRequest,
-} from './slack-signing.js';
-import { type SlackStandIn, startSlackStandIn } from './slack-stand-in.js';
+} from '../../src/sandbox/slack-signing.js';
+import { type SlackStandIn, startSlackStandIn } from '../../src/sandbox/slack-stand-in.js';
 
 const SIGNING_SECRET = 'test-signing-secret';
 
