@@ -1,0 +1,248 @@
+// The workbench page: channels, the person switcher, the composer, and the messages the server
+// renders from Block Kit, kept current by a server-sent event stream. Plain browser JavaScript.
+(() => {
+  /** ts → { ts, channel, threadTs, visibleTo, html } */
+  const messages = new Map();
+  let state = { bot: { id: '', name: 'vpn-conns' }, people: [], channels: [] };
+  let person = '';
+  let channel = '';
+
+  const $ = (id) => document.getElementById(id);
+  const list = $('messages');
+  const select = $('person');
+  const input = $('message');
+
+  const channelLabel = (id) => {
+    const c = state.channels.find((x) => x.id === id);
+    if (c) return `#${c.name}`;
+    return state.bot.name;
+  };
+  const dmOf = (personId) => state.people.find((p) => p.id === personId)?.dm;
+
+  function visible(m) {
+    return m.channel === channel && (m.visibleTo === undefined || m.visibleTo === person);
+  }
+
+  function link(id, name, title) {
+    const li = document.createElement('li');
+    const a = document.createElement('a');
+    a.href = `#${id}`;
+    a.textContent = name;
+    if (title) a.title = title;
+    a.dataset.channel = id;
+    a.addEventListener('click', (event) => {
+      event.preventDefault();
+      open(id);
+    });
+    li.append(a);
+    return li;
+  }
+
+  function drawSidebar() {
+    const channels = $('channels');
+    channels.replaceChildren(...state.channels.map((c) => link(c.id, `#${c.name}`)));
+    const dm = dmOf(person);
+    $('dms').replaceChildren(
+      ...(dm ? [link(dm, state.bot.name, 'Direct message with the bot')] : []),
+    );
+    for (const a of document.querySelectorAll('.channel-list a')) {
+      if (a.dataset.channel === channel) a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
+    }
+  }
+
+  function fragment(html) {
+    const template = document.createElement('template');
+    template.innerHTML = html;
+    return template.content;
+  }
+
+  /** One top-level message with its thread replies under it. */
+  function drawMessage(m) {
+    const wrapper = document.createElement('div');
+    wrapper.className = 'message';
+    wrapper.dataset.ts = m.ts;
+    if (m.visibleTo !== undefined) wrapper.classList.add('ephemeral');
+    wrapper.append(fragment(m.html));
+    const replies = [...messages.values()].filter((r) => r.threadTs === m.ts && visible(r));
+    if (replies.length > 0) {
+      const details = document.createElement('details');
+      details.className = 'thread';
+      details.open = true;
+      const summary = document.createElement('summary');
+      summary.textContent = `${replies.length} ${replies.length === 1 ? 'reply' : 'replies'}`;
+      details.append(summary);
+      for (const r of replies) {
+        const reply = document.createElement('div');
+        reply.className = 'reply';
+        reply.dataset.ts = r.ts;
+        reply.append(fragment(r.html));
+        details.append(reply);
+      }
+      wrapper.append(details);
+    }
+    return wrapper;
+  }
+
+  function enhance(root) {
+    if (window.VpnWorkbench?.enhance) window.VpnWorkbench.enhance(root);
+  }
+
+  function drawMessages() {
+    const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    const shown = [...messages.values()].filter((m) => visible(m) && m.threadTs === undefined);
+    shown.sort((a, b) => Number(a.ts) - Number(b.ts));
+    const nodes = shown.map(drawMessage);
+    if (nodes.length === 0) {
+      const empty = document.createElement('p');
+      empty.className = 'empty';
+      empty.textContent =
+        channel === dmOf(person)
+          ? `This is your direct message with ${state.bot.name}. CSV exports arrive here.`
+          : 'No messages yet. Type /vpn-conns below.';
+      nodes.push(empty);
+    }
+    list.replaceChildren(...nodes);
+    enhance(list);
+    if (atBottom) list.scrollTop = list.scrollHeight;
+  }
+
+  function redrawOne(ts) {
+    const m = messages.get(ts);
+    const top = m?.threadTs ?? ts;
+    const parent = messages.get(top);
+    const old = list.querySelector(`:scope > .message[data-ts="${CSS.escape(top)}"]`);
+    if (!parent || !visible(parent) || !old) {
+      drawMessages();
+      return;
+    }
+    const node = drawMessage(parent);
+    old.replaceWith(node);
+    enhance(node);
+  }
+
+  function open(id) {
+    channel = id;
+    $('channel-title').textContent = channelLabel(id);
+    input.placeholder = `Message ${channelLabel(id)} (try /vpn-conns help)`;
+    drawSidebar();
+    drawMessages();
+    list.scrollTop = list.scrollHeight;
+    history.replaceState(null, '', `#${id}`);
+  }
+
+  async function post(path, body) {
+    const response = await fetch(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return response.json().catch(() => ({ ok: false }));
+  }
+
+  $('composer').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (text === '') return;
+    input.value = '';
+    await post('/workbench/send', { person, channel, text });
+  });
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      $('composer').requestSubmit();
+    }
+  });
+
+  select.addEventListener('change', () => {
+    const wasDm = channel === dmOf(person);
+    person = select.value;
+    localStorage.setItem('vpn-conns-person', person);
+    drawSidebar();
+    if (wasDm) open(dmOf(person));
+    else drawMessages();
+  });
+
+  window.addEventListener('workbench:action', (event) => {
+    const d = event.detail || {};
+    void post('/workbench/action', {
+      person,
+      channel: d.channel || channel,
+      messageTs: d.messageTs,
+      actionId: d.actionId,
+      blockId: d.blockId,
+      value: d.value,
+    });
+  });
+
+  // Without blocks.js, plain buttons still work (no confirm dialogs, no date localisation).
+  list.addEventListener('click', (event) => {
+    if (window.VpnWorkbench) return;
+    const button = event.target.closest('button[data-action-id]');
+    const article = button?.closest('[data-ts]');
+    if (!button || !article) return;
+    window.dispatchEvent(
+      new CustomEvent('workbench:action', {
+        detail: {
+          actionId: button.dataset.actionId,
+          blockId: button.dataset.blockId,
+          value: button.dataset.value,
+          messageTs: article.dataset.ts,
+          channel,
+        },
+      }),
+    );
+  });
+
+  function connect() {
+    const events = new EventSource('/workbench/events');
+    events.onopen = () => {
+      $('live').textContent = '';
+    };
+    events.onerror = () => {
+      $('live').textContent = 'Reconnecting…';
+    };
+    events.onmessage = (event) => {
+      const change = JSON.parse(event.data);
+      if (change.kind === 'delete') {
+        messages.delete(change.ts);
+        if (change.channel === channel) drawMessages();
+        return;
+      }
+      const m = change.message;
+      const isNew = !messages.has(m.ts);
+      messages.set(m.ts, m);
+      if (!visible(m)) return;
+      if (isNew && m.threadTs === undefined) {
+        const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+        list.querySelector(':scope > .empty')?.remove();
+        const node = drawMessage(m);
+        list.append(node);
+        enhance(node);
+        if (atBottom) list.scrollTop = list.scrollHeight;
+      } else redrawOne(m.ts);
+    };
+  }
+
+  async function start() {
+    const response = await fetch('/workbench/state');
+    state = await response.json();
+    for (const m of state.messages) messages.set(m.ts, m);
+    for (const p of state.people) {
+      const option = document.createElement('option');
+      option.value = p.id;
+      option.textContent = p.label;
+      select.append(option);
+    }
+    const saved = localStorage.getItem('vpn-conns-person');
+    person = state.people.some((p) => p.id === saved) ? saved : state.people[0]?.id;
+    select.value = person;
+    const wanted = decodeURIComponent(location.hash.slice(1));
+    const known = state.channels.some((c) => c.id === wanted) || wanted === dmOf(person);
+    open(known ? wanted : state.channels[0].id);
+    connect();
+    input.focus();
+  }
+
+  void start();
+})();
