@@ -20,7 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { type Ec2Emulator, startEc2Emulator } from './ec2-emulator.js';
 import { type LivingFleet, startLivingFleet } from './living-fleet.js';
-import { renderMessage } from './workbench/plain-render.js';
+import { renderMessage } from './workbench/renderer.js';
 import { startWorkbench, type Workbench, type WorkbenchPerson } from './workbench/server.js';
 
 /** The repository root (this file is `src/sandbox/demo.ts`). */
@@ -69,6 +69,10 @@ export interface DemoOptions {
   slackSettings?: Record<string, string>;
   /** Builds `dist/` when it is older than `src/` (default true). */
   build?: boolean;
+  /** Fleet churn period in ms (default 5000); 0: only `fleet.tick()` changes it (tests). */
+  churnMs?: number;
+  /** When the digest posts to #vpn-digest (default every minute, `* * * * *`). */
+  digestCron?: string;
 }
 
 /** A running demo; see {@link startDemo}. */
@@ -139,6 +143,7 @@ const PASSED_THROUGH = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SYSTE
 function botEnvironment(input: {
   dir: string;
   emulatorUrl: string;
+  endpoints: string;
   slack: Record<string, string>;
 }): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -159,6 +164,7 @@ function botEnvironment(input: {
     AWS_EC2_METADATA_DISABLED: 'true',
     DATABASE_URL: `sqlite:${join(input.dir, 'vpn-conns.db')}`,
     LOG_LEVEL: 'info',
+    VPN_ENDPOINTS: input.endpoints,
     ...input.slack,
   };
 }
@@ -192,7 +198,13 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   if (options.build !== false) await buildIfStale();
   const dir = await mkdtemp(join(tmpdir(), 'vpn-conns-demo-'));
   const emulator = await startEc2Emulator();
-  const fleet = startLivingFleet({ emulator, connections: options.connections });
+  const fleet = startLivingFleet({
+    emulator,
+    connections: options.connections,
+    ...(options.churnMs !== undefined ? { tickMs: options.churnMs } : {}),
+  });
+  // Named explicitly (not discovered) so that `corp` is the default endpoint.
+  const endpoints = fleet.endpoints.map((e) => `${e.name}=${e.id}`).join(',');
   const cleanups: (() => Promise<void>)[] = [
     async () => fleet.stop(),
     () => emulator.close(),
@@ -228,7 +240,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
         SLACK_API_URL: wb.standIn.url,
         PORT: String(botPort),
         DIGEST_CHANNEL: DEMO_CHANNELS[1].id,
-        DIGEST_CRON: '* * * * *',
+        DIGEST_CRON: options.digestCron ?? '* * * * *',
         DIGEST_POLL_SECONDS: '10',
         DIGEST_EMPTY: 'post',
         VPN_CONNS_ALLOWED: `${bob?.id},${ada?.id}`,
@@ -237,6 +249,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       healthUrl = `http://127.0.0.1:${botPort}/healthz`;
     } else {
       slackEnv = {
+        DIGEST_CRON: '* * * * *',
         ...options.slackSettings,
         SLACK_BOT_TOKEN: options.slack.botToken,
         SLACK_APP_TOKEN: options.slack.appToken,
@@ -247,7 +260,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     const log = createWriteStream(logFile);
     const bot = spawn(process.execPath, [join(ROOT, 'dist', 'main.js')], {
       cwd: dir,
-      env: botEnvironment({ dir, emulatorUrl: emulator.url, slack: slackEnv }),
+      env: botEnvironment({ dir, emulatorUrl: emulator.url, endpoints, slack: slackEnv }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     bot.stdout?.pipe(log, { end: false });
