@@ -19,6 +19,15 @@ const SCREENSHOT =
     ? join(ROOT, 'docs', 'workbench.png')
     : join(tmpdir(), `vpn-conns-workbench-${process.pid}.png`);
 
+const CALLER_SETTINGS = {
+  AWS_PROFILE: 'production',
+  AWS_ACCESS_KEY_ID: 'AKIAREALACCOUNTKEY00',
+  AWS_SECRET_ACCESS_KEY: 'real-secret',
+  AWS_ENDPOINT_URL: 'https://ec2.eu-west-1.amazonaws.com',
+  SLACK_API_URL: 'https://slack.com/api/',
+  SLACK_BOT_TOKEN: 'xoxb-real-workspace',
+};
+
 let demo: Demo;
 let browser: Browser;
 let page: Page;
@@ -48,6 +57,8 @@ const lastMessage = () => messages().locator(':scope > .message').last();
 
 describe.skipIf(skipBrowser)('the demo in a browser', () => {
   beforeAll(async () => {
+    // Settings of a real account and workspace in the caller's environment must not reach the bot.
+    Object.assign(process.env, CALLER_SETTINGS);
     // No timed churn: the test ends sessions itself (fleet.tick) so the counts are exact.
     demo = await startDemo({
       port: 0,
@@ -61,6 +72,7 @@ describe.skipIf(skipBrowser)('the demo in a browser', () => {
   }, 60_000);
 
   afterAll(async () => {
+    for (const name of Object.keys(CALLER_SETTINGS)) delete process.env[name];
     await browser?.close();
     await demo?.close();
   });
@@ -140,6 +152,16 @@ describe.skipIf(skipBrowser)('the demo in a browser', () => {
     expect(lines[0]).toMatch(/connection/i);
     expect(lines).toHaveLength(4);
     for (const c of bobs) expect(csv).toContain(c.connectionId);
+  });
+
+  it("uses only the demo's AWS and Slack, whatever the caller's environment holds", () => {
+    expect(demo.emulator.requests.length).toBeGreaterThan(0);
+    expect(new Set(demo.emulator.requests.map((r) => r.accessKeyId))).toEqual(
+      new Set(['AKIAVPNCONNSDEMO0000']),
+    );
+    const calls = demo.workbench?.standIn.calls ?? [];
+    expect(calls.map((c) => c.method)).toContain('auth.test');
+    expect(new Set(calls.map((c) => c.token))).toEqual(new Set(['xoxb-vpn-conns-demo']));
   });
 
   it('refuses a stranger, privately', async () => {
