@@ -6,6 +6,10 @@
   let state = { bot: { id: '', name: 'vpn-conns' }, people: [], channels: [] };
   let person = '';
   let channel = '';
+  // Like Slack, the page draws the latest messages only; older ones on request. This keeps the
+  // page quick and its memory flat however long the demo runs.
+  const WINDOW = 100;
+  let limit = WINDOW;
 
   const $ = (id) => document.getElementById(id);
   const list = $('messages');
@@ -88,11 +92,25 @@
     if (window.VpnWorkbench?.enhance) window.VpnWorkbench.enhance(root);
   }
 
+  function olderButton(hidden) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'older';
+    button.textContent = `Show ${Math.min(hidden, WINDOW)} older messages`;
+    button.addEventListener('click', () => {
+      limit += WINDOW;
+      drawMessages();
+    });
+    return button;
+  }
+
   function drawMessages() {
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
-    const shown = [...messages.values()].filter((m) => visible(m) && m.threadTs === undefined);
-    shown.sort((a, b) => Number(a.ts) - Number(b.ts));
+    const all = [...messages.values()].filter((m) => visible(m) && m.threadTs === undefined);
+    all.sort((a, b) => Number(a.ts) - Number(b.ts));
+    const shown = all.slice(-limit);
     const nodes = shown.map(drawMessage);
+    if (all.length > shown.length) nodes.unshift(olderButton(all.length - shown.length));
     if (nodes.length === 0) {
       const empty = document.createElement('p');
       empty.className = 'empty';
@@ -121,8 +139,23 @@
     enhance(node);
   }
 
+  /** Keeps the drawn messages within the window as new ones arrive. */
+  function trim() {
+    const drawn = list.querySelectorAll(':scope > .message');
+    const extra = drawn.length - limit;
+    if (extra <= 0) return;
+    for (let i = 0; i < extra; i++) drawn[i].remove();
+    const hidden =
+      [...messages.values()].filter((m) => visible(m) && m.threadTs === undefined).length - limit;
+    const button = olderButton(hidden);
+    const old = list.querySelector(':scope > .older');
+    if (old) old.replaceWith(button);
+    else list.prepend(button);
+  }
+
   function open(id) {
     channel = id;
+    limit = WINDOW;
     $('channel-title').textContent = channelLabel(id);
     input.placeholder = `Message ${channelLabel(id)} (try /vpn-conns help)`;
     drawSidebar();
@@ -219,6 +252,7 @@
         const node = drawMessage(m);
         list.append(node);
         enhance(node);
+        trim();
         if (atBottom) list.scrollTop = list.scrollHeight;
       } else redrawOne(m.ts);
     };
