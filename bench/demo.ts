@@ -30,7 +30,7 @@ const STARTUP_TARGET_MS = 10_000;
 const ROUND_TRIP_TARGET_MS = 5_000;
 const SWITCH_TARGET_MS = 1_000;
 const HEAP_TARGET_MB = 300;
-/** The page draws the latest 100 messages (older ones on request), the last one being #1000. */
+/** The page draws the latest 50 messages (older ones on request), the last one being #1000. */
 const SHOWN_1000 =
   "document.querySelector('#messages > .message:last-of-type')?.textContent.includes('bench message 1000')";
 

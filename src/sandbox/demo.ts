@@ -192,7 +192,8 @@ async function waitUntil(
 
 /**
  * Starts the emulator with a living fleet, the workbench (unless `slack`), and the bot; resolves
- * once the bot answers. Every port is on 127.0.0.1.
+ * once the bot answers. Every port is on 127.0.0.1. Kept as one sequence (longer than usual) so
+ * that each step registers its own clean-up right after it succeeds.
  */
 export async function startDemo(options: DemoOptions): Promise<Demo> {
   if (options.build !== false) await buildIfStale();

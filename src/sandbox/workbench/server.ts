@@ -147,7 +147,8 @@ async function postSigned(
 
 /**
  * Starts the workbench on 127.0.0.1: the Slack stand-in with the people, channels and DMs of the
- * demo workspace, plus the page's routes.
+ * demo workspace, plus the page's routes. One long function on purpose, like the stand-in's: the
+ * routes, the renderer's context and the event stream share its state through closures.
  */
 export async function startWorkbench(options: WorkbenchOptions): Promise<Workbench> {
   let bot = options.bot;

@@ -8,8 +8,13 @@
   let channel = '';
   // Like Slack, the page draws the latest messages only; older ones on request. This keeps the
   // page quick and its memory flat however long the demo runs.
-  const WINDOW = 100;
+  const WINDOW = 50;
   let limit = WINDOW;
+  // Drawn and enhanced messages, reused when a channel is shown again (enhancing, e.g. localising
+  // every date, costs more than parsing). Keyed by person and ts; dropped when the message or
+  // its thread changes; the oldest go first beyond CACHE_SIZE.
+  const CACHE_SIZE = 400;
+  const drawn = new Map();
 
   const $ = (id) => document.getElementById(id);
   const list = $('messages');
@@ -61,6 +66,25 @@
     return template.content;
   }
 
+  /** A message's node from the cache, or drawn and enhanced now. */
+  function nodeOf(m) {
+    const key = `${person}|${m.ts}`;
+    const cached = drawn.get(key);
+    if (cached) return cached;
+    const node = drawMessage(m);
+    enhance(node);
+    drawn.set(key, node);
+    if (drawn.size > CACHE_SIZE) drawn.delete(drawn.keys().next().value);
+    return node;
+  }
+
+  function forget(m) {
+    for (const p of state.people) {
+      drawn.delete(`${p.id}|${m.ts}`);
+      if (m.threadTs) drawn.delete(`${p.id}|${m.threadTs}`);
+    }
+  }
+
   /** One top-level message with its thread replies under it. */
   function drawMessage(m) {
     const wrapper = document.createElement('div');
@@ -104,12 +128,13 @@
     return button;
   }
 
-  function drawMessages() {
-    const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  /** Draws the channel; `keepScroll` false (opening a channel) skips measuring the old layout. */
+  function drawMessages(keepScroll = true) {
+    const atBottom = !keepScroll || list.scrollHeight - list.scrollTop - list.clientHeight < 80;
     const all = [...messages.values()].filter((m) => visible(m) && m.threadTs === undefined);
     all.sort((a, b) => Number(a.ts) - Number(b.ts));
     const shown = all.slice(-limit);
-    const nodes = shown.map(drawMessage);
+    const nodes = shown.map(nodeOf);
     if (all.length > shown.length) nodes.unshift(olderButton(all.length - shown.length));
     if (nodes.length === 0) {
       const empty = document.createElement('p');
@@ -121,7 +146,6 @@
       nodes.push(empty);
     }
     list.replaceChildren(...nodes);
-    enhance(list);
     if (atBottom) list.scrollTop = list.scrollHeight;
   }
 
@@ -134,9 +158,7 @@
       drawMessages();
       return;
     }
-    const node = drawMessage(parent);
-    old.replaceWith(node);
-    enhance(node);
+    old.replaceWith(nodeOf(parent));
   }
 
   /** Keeps the drawn messages within the window as new ones arrive. */
@@ -159,8 +181,7 @@
     $('channel-title').textContent = channelLabel(id);
     input.placeholder = `Message ${channelLabel(id)} (try /vpn-conns help)`;
     drawSidebar();
-    drawMessages();
-    list.scrollTop = list.scrollHeight;
+    drawMessages(false);
     history.replaceState(null, '', `#${id}`);
   }
 
@@ -238,6 +259,8 @@
     events.onmessage = (event) => {
       const change = JSON.parse(event.data);
       if (change.kind === 'delete') {
+        const gone = messages.get(change.ts);
+        if (gone) forget(gone);
         messages.delete(change.ts);
         if (change.channel === channel) drawMessages();
         return;
@@ -245,13 +268,12 @@
       const m = change.message;
       const isNew = !messages.has(m.ts);
       messages.set(m.ts, m);
+      forget(m);
       if (!visible(m)) return;
       if (isNew && m.threadTs === undefined) {
         const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
         list.querySelector(':scope > .empty')?.remove();
-        const node = drawMessage(m);
-        list.append(node);
-        enhance(node);
+        list.append(nodeOf(m));
         trim();
         if (atBottom) list.scrollTop = list.scrollHeight;
       } else redrawOne(m.ts);
