@@ -193,7 +193,7 @@ export async function runDemoBench(): Promise<BenchOutcome> {
     memory = { ...(await heapOf(page)), switchMs, messages };
     printTable(
       'The page after 1,000 bot messages (20-session lists)',
-      ['messages drawn', 'JS heap', 'DOM nodes', 'switch channel and back'],
+      ['messages drawn', 'JS heap', 'DOM nodes (with cached)', 'switch channel and back'],
       [[count(messages), `${memory.heapMb.toFixed(1)} MB`, count(memory.nodes), ms(switchMs)]],
     );
   } finally {

@@ -13,7 +13,7 @@
   // Drawn and enhanced messages, reused when a channel is shown again (enhancing, e.g. localising
   // every date, costs more than parsing). Keyed by person and ts; dropped when the message or
   // its thread changes; the oldest go first beyond CACHE_SIZE.
-  const CACHE_SIZE = 400;
+  const CACHE_SIZE = 150;
   const drawn = new Map();
 
   const $ = (id) => document.getElementById(id);
