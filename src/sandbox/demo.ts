@@ -20,7 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { type Ec2Emulator, startEc2Emulator } from './ec2-emulator.js';
 import { type LivingFleet, startLivingFleet } from './living-fleet.js';
-import { renderMessage } from './workbench/renderer.js';
+import { renderMessage } from './workbench/render/index.js';
 import { startWorkbench, type Workbench, type WorkbenchPerson } from './workbench/server.js';
 
 /** The repository root (this file is `src/sandbox/demo.ts`). */

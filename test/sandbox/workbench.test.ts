@@ -7,8 +7,8 @@
 import type { AddressInfo } from 'node:net';
 import { App, LogLevel, type SlashCommand } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { WorkbenchMessage } from '../../src/sandbox/workbench/render/index.js';
 import { startWorkbench, type Workbench } from '../../src/sandbox/workbench/server.js';
-import type { WorkbenchMessage } from '../../src/sandbox/workbench/types.js';
 
 const SECRET = 'workbench-test-secret';
 const TOKEN = 'xoxb-workbench-test';

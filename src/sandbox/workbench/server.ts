@@ -18,7 +18,10 @@ import {
   type SlackStandIn,
   startSlackStandIn,
 } from '../slack-stand-in.js';
-import type { RenderContext, RenderMessage, WorkbenchMessage } from './types.js';
+import type { RenderContext, WorkbenchMessage } from './render/index.js';
+
+/** Draws one message as an HTML `<article>` (`renderMessage` of ./render/index.ts). */
+export type RenderMessage = (message: WorkbenchMessage, ctx: RenderContext) => string;
 
 /** A person of the workspace the page can act as (the "Person" switcher). */
 export interface WorkbenchPerson {
