@@ -30,6 +30,7 @@ const SLACK_SETTINGS = [
   'DIGEST_CRON',
   'DIGEST_TIMEZONE',
   'LOG_LEVEL',
+  'SLACK_API_URL',
 ];
 
 async function main(): Promise<void> {

@@ -249,9 +249,11 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       };
       healthUrl = `http://127.0.0.1:${botPort}/healthz`;
     } else {
+      const settings = options.slackSettings ?? {};
       slackEnv = {
-        DIGEST_CRON: '* * * * *',
-        ...options.slackSettings,
+        // A digest every minute when the admin names a channel for it (and no schedule).
+        ...(settings.DIGEST_CHANNEL !== undefined ? { DIGEST_CRON: '* * * * *' } : {}),
+        ...settings,
         SLACK_BOT_TOKEN: options.slack.botToken,
         SLACK_APP_TOKEN: options.slack.appToken,
       };
