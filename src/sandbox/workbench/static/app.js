@@ -98,7 +98,8 @@
       details.className = 'thread';
       details.open = true;
       const summary = document.createElement('summary');
-      summary.textContent = `${replies.length} ${replies.length === 1 ? 'reply' : 'replies'}`;
+      // The message itself says how many replies (the renderer draws replyCount).
+      summary.textContent = 'Thread';
       details.append(summary);
       for (const r of replies) {
         const reply = document.createElement('div');
