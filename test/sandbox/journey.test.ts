@@ -164,6 +164,14 @@ describe.skipIf(skipBrowser)('the demo in a browser', () => {
     expect(new Set(calls.map((c) => c.token))).toEqual(new Set(['xoxb-vpn-conns-demo']));
   });
 
+  it('finds `user me` from the Slack profile email of the person typing', async () => {
+    await page.goto(demo.url ?? '');
+    await page.getByLabel('Person').selectOption({ label: 'Bob (allowed user)' });
+    await page.getByRole('link', { name: '#general' }).click();
+    await send('/vpn-conns user me');
+    await expect.poll(() => seen(lastMessage())).toContain('bob on every endpoint');
+  });
+
   it('refuses a stranger, privately', async () => {
     await page.goto(demo.url ?? '');
     await page.getByLabel('Person').selectOption({ label: 'Sam (stranger)' });
