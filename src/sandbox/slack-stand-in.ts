@@ -720,6 +720,7 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       const next: ConversationMessage = { ...original };
       delete next.text;
       delete next.blocks;
+      delete next.limitProblems;
       if (typeof body.text === 'string') next.text = body.text;
       if (Array.isArray(body.blocks)) next.blocks = body.blocks;
       if (body.response_type === 'in_channel') delete next.visibleTo;
@@ -763,6 +764,11 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     if (body.delete_original !== true && body.delete_original !== 'true') {
       const problem = messageProblem(body);
       if (problem !== undefined) {
+        const context = state.context;
+        if (context !== undefined) {
+          const toEveryone = body.response_type === 'in_channel';
+          showRefused(body, context.channel, problem, toEveryone ? undefined : context.userId);
+        }
         sendText(res, 400, String(problem.error));
         return;
       }

@@ -161,6 +161,28 @@ describe("a command's response_url", () => {
   });
 });
 
+describe('an answer Slack refuses', () => {
+  it('reaches the bot as invalid_blocks and shows the person what was tried, with the limit', async () => {
+    await page('/workbench/send', { person: 'U0BOB', channel: GENERAL, text: '/vpn-conns' });
+    const blocks = Array.from({ length: 51 }, (_, i) => ({
+      type: 'section',
+      text: { type: 'mrkdwn', text: `line ${i}` },
+    }));
+    const response = await fetch(commands[0]?.response_url ?? '', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'too long', blocks }),
+    });
+    expect([response.status, await response.text()]).toEqual([400, 'invalid_blocks']);
+    expect([...workbench.standIn.conversation.values()]).toEqual([
+      expect.objectContaining({
+        visibleTo: 'U0BOB',
+        limitProblems: ['blocks: 51 blocks (max 50)'],
+      }),
+    ]);
+  });
+});
+
 describe('a button click', () => {
   it('sends a signed block_actions payload; replace_original replaces the clicked message', async () => {
     const posted = workbench.standIn.conversation;
