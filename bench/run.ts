@@ -5,15 +5,21 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { runAlerts } from './alerts.js';
 import { runCliVsAwsCli } from './cli-vs-awscli.js';
 import { runDemoBench } from './demo.js';
 import type { BenchOutcome } from './lib/report.js';
+import { runReport } from './report.js';
 import { runSlackAck } from './slack-ack.js';
+import { runStoreBench } from './store.js';
 
 const BENCHMARKS: Readonly<Record<string, () => Promise<BenchOutcome>>> = {
+  alerts: runAlerts,
   cli: runCliVsAwsCli,
+  report: runReport,
   slack: runSlackAck,
   demo: runDemoBench,
+  store: runStoreBench,
 };
 
 async function main(): Promise<number> {

@@ -11,7 +11,7 @@ import {
 import { formatQuery, type Query } from '../vpn/query.js';
 import type { Answer, AnswerContext, AnswerDeps } from './answer.js';
 import { buildConnectionsMessage } from './blocks/connections.js';
-import { errorMessage, failureText, outcomeOf, requestIdsOf } from './error-reply.js';
+import { errorMessage, failureText, outcomeOf } from './error-reply.js';
 import { terminateButtons } from './terminate-buttons.js';
 
 /** How a query's answer is named: in the message's title, the CSV file name and its comment. */

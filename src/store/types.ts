@@ -1,8 +1,9 @@
 /**
  * The state the digest and the audit trail keep between runs and across
  * instances: ended VPN sessions, what each digest has reported, polls, coverage
- * gaps, leadership and the audit log. Two implementations (SQLite, Postgres)
- * honour the same contract, checked by one test suite run against both.
+ * gaps, leadership and the audit log. One implementation (store.ts) over
+ * SQLite and Postgres honours this contract, checked by one test suite run
+ * against both databases.
  */
 
 /** A VPN session that AWS showed as ended, as the collector recorded it. */

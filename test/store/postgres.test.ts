@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { openStore } from '../../src/store/index.js';
-import {
-  openPostgresStore,
-  POSTGRES_MIGRATIONS,
-  postgresConnectionConfig,
-} from '../../src/store/postgres.js';
+import { openPostgresDialect, postgresConnectionConfig } from '../../src/store/dialects.js';
+import { openPostgresStore, openStore } from '../../src/store/index.js';
+import { MIGRATIONS } from '../../src/store/migrations/index.js';
+import { createStore } from '../../src/store/store.js';
 import type { StateStore } from '../../src/store/types.js';
 import { describeStoreContract } from './store-contract.js';
 
@@ -90,7 +89,7 @@ describe.skipIf(!databaseUrl)(`postgres${SKIP_REASON}`, () => {
         );
         return rows.map((row) => row.version);
       });
-      expect(versions).toEqual(POSTGRES_MIGRATIONS.map((migration) => migration.version));
+      expect(versions).toEqual(MIGRATIONS.map((migration) => migration.version));
     });
 
     it('keeps its tables in the schema it was given', async () => {
@@ -121,6 +120,31 @@ describe.skipIf(!databaseUrl)(`postgres${SKIP_REASON}`, () => {
       for (const url of [databaseUrl, alternate]) {
         const store = await openStore(url, { schema });
         expect(store.kind).toBe('postgres');
+        await store.close();
+      }
+    });
+  });
+
+  describe('a pooled connection the server drops', () => {
+    it('is reported, replaced, and does not take the process down', async () => {
+      const warnings: string[] = [];
+      const dialect = openPostgresDialect(databaseUrl, {
+        schema,
+        poolSize: 1,
+        logger: { warn: (...message) => warnings.push(message.map(String).join(' ')) },
+      });
+      const store = createStore(dialect, () => new Date());
+      try {
+        const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(
+          dialect.db,
+        );
+        const pid = rows[0]?.pid;
+        await withClient((client) => client.query('SELECT pg_terminate_backend($1)', [pid]));
+        // The idle connection's error reaches the pool's listener, not an uncaught exception.
+        await vi.waitFor(() => expect(warnings.join('\n')).toMatch(/connection lost/));
+        await store.recordPoll('cvpn-endpoint-dropped', new Date(0));
+        expect(await store.lastPoll('cvpn-endpoint-dropped')).toEqual(new Date(0));
+      } finally {
         await store.close();
       }
     });

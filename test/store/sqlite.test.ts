@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { DEFAULT_DATABASE_URL, openStore } from '../../src/store/index.js';
-import { openSqliteStore, SQLITE_MIGRATIONS } from '../../src/store/sqlite.js';
+import { DEFAULT_DATABASE_URL, openSqliteStore, openStore } from '../../src/store/index.js';
+import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import type { StateStore } from '../../src/store/types.js';
 import { describeStoreContract } from './store-contract.js';
 
@@ -43,7 +43,7 @@ describe('openSqliteStore', () => {
         .prepare<[], { version: number }>('SELECT version FROM schema_migrations ORDER BY version')
         .all()
         .map((row) => row.version);
-      expect(versions).toEqual(SQLITE_MIGRATIONS.map((migration) => migration.version));
+      expect(versions).toEqual(MIGRATIONS.map((migration) => migration.version));
     } finally {
       db.close();
     }

@@ -40,7 +40,7 @@ import { createTerminateService } from '../../src/services/terminate.js';
 import type { AnswerDeps } from '../../src/slack/answer.js';
 import { createApp } from '../../src/slack/app.js';
 import type { IdentityResolver } from '../../src/slack/identity.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { openSqliteStore } from '../../src/store/index.js';
 import type { StateStore } from '../../src/store/types.js';
 import { createEndpointCatalogue, type EndpointCatalogue } from '../../src/vpn/catalogue.js';
 import { aliasFromName, type Endpoint } from '../../src/vpn/endpoint.js';

@@ -23,13 +23,13 @@ declare module 'vitest' {
 
 const POSTGRES_ROOT = '/usr/lib/postgresql';
 
-interface ServerBinaries {
+export interface ServerBinaries {
   initdb: string;
   pgCtl: string;
 }
 
 /** The newest installed Postgres server binaries, if any. */
-function findServerBinaries(): ServerBinaries | null {
+export function findServerBinaries(): ServerBinaries | null {
   if (!existsSync(POSTGRES_ROOT)) return null;
   const versions = readdirSync(POSTGRES_ROOT)
     .filter((entry) => /^\d+$/.test(entry))
@@ -75,12 +75,14 @@ function runAsServerUser(command: string, args: readonly string[]): void {
   }
 }
 
-interface Cluster {
+/** A running throwaway cluster: its URL, and `stop` to stop it and delete its files. */
+export interface Cluster {
   url: string;
   stop: () => void;
 }
 
-async function startCluster(binaries: ServerBinaries): Promise<Cluster> {
+/** Starts a throwaway Postgres cluster (benchmarks use it too). */
+export async function startCluster(binaries: ServerBinaries): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'vpn-conns-pg-'));
   const data = join(dir, 'data');
   const log = join(dir, 'server.log');

@@ -54,7 +54,7 @@ export interface TerminateButtons {
 }
 
 /** The Terminate button of one connection, with a confirm dialog naming user, endpoint and connection. */
-function terminateButton(c: Connection, value: string, alias: string): types.Button {
+export function terminateButton(c: Connection, value: string, alias: string): types.Button {
   return {
     type: 'button',
     action_id: ACTION_TERMINATE,
