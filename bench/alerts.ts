@@ -14,9 +14,9 @@ import {
 } from '../src/alerts/evaluate.js';
 import type { AlertRule } from '../src/alerts/rules.js';
 import { createMetrics } from '../src/http/metrics.js';
+import type { EmulatedEndpoint } from '../src/sandbox/ec2-emulator.js';
+import { generateFleet } from '../src/sandbox/vpn-data.js';
 import { type Connection, normalizeConnection } from '../src/vpn/connection.js';
-import type { EmulatedEndpoint } from '../test/support/ec2-emulator.js';
-import { generateFleet } from '../test/support/vpn-data.js';
 import {
   type BenchOutcome,
   count,

@@ -9,8 +9,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startEc2Emulator } from '../test/support/ec2-emulator.js';
-import { generateFleet } from '../test/support/vpn-data.js';
+import { startEc2Emulator } from '../src/sandbox/ec2-emulator.js';
+import { generateFleet } from '../src/sandbox/vpn-data.js';
 import { startEmulatorProcess } from './lib/emulator-process.js';
 import { assertSucceeded, describeCommand, runTimed, type TimedRun } from './lib/process.js';
 import {
@@ -416,7 +416,7 @@ export async function runCliVsAwsCli(): Promise<BenchOutcome> {
       warmUp: 'one listing per tool per size before measuring; its output is checked',
       wallMs: 'measured around the spawn of GNU time (includes its exec, ~1 ms)',
       peakRssKb: "GNU time -f '%e %M' (%M = peak RSS of the command, KB)",
-      emulator: `node --import tsx test/support/ec2-emulator-server.ts --connections N --endpoints 1 --now ${NOW} (own process)`,
+      emulator: `node --import tsx src/sandbox/ec2-emulator-server.ts --connections N --endpoints 1 --now ${NOW} (own process)`,
       describeCalls: 'one extra untimed listing per tool against an in-process emulator',
     },
     commands: {

@@ -1,12 +1,13 @@
 /**
  * Runs the benchmarks in sequence: all of them, or those named on the command line
- * (`npm run bench -- cli`, `npm run bench -- slack`). A missed target prints FAIL and the run
+ * (`npm run bench -- cli`, `npm run bench -- slack`, `npm run bench -- demo`). A missed target prints FAIL and the run
  * goes on; the exit code is 1 only when a benchmark could not run at all.
  */
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { runAlerts } from './alerts.js';
 import { runCliVsAwsCli } from './cli-vs-awscli.js';
+import { runDemoBench } from './demo.js';
 import type { BenchOutcome } from './lib/report.js';
 import { runReport } from './report.js';
 import { runSlackAck } from './slack-ack.js';
@@ -17,6 +18,7 @@ const BENCHMARKS: Readonly<Record<string, () => Promise<BenchOutcome>>> = {
   cli: runCliVsAwsCli,
   report: runReport,
   slack: runSlackAck,
+  demo: runDemoBench,
   store: runStoreBench,
 };
 

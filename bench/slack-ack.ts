@@ -12,14 +12,14 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { type Ec2Emulator, startEc2Emulator } from '../test/support/ec2-emulator.js';
-import { postSlashCommand, type SignedRequestResult } from '../test/support/slack-signing.js';
+import { type Ec2Emulator, startEc2Emulator } from '../src/sandbox/ec2-emulator.js';
+import { postSlashCommand, type SignedRequestResult } from '../src/sandbox/slack-signing.js';
 import {
   type SlackResponseUrlPost,
   type SlackStandIn,
   startSlackStandIn,
-} from '../test/support/slack-stand-in.js';
-import { generateFleet } from '../test/support/vpn-data.js';
+} from '../src/sandbox/slack-stand-in.js';
+import { generateFleet } from '../src/sandbox/vpn-data.js';
 import {
   type BenchOutcome,
   count,

@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SlackStandIn, startSlackStandIn } from './support/slack-stand-in.js';
+import { type SlackStandIn, startSlackStandIn } from '../src/sandbox/slack-stand-in.js';
 
 interface Start {
   code: number;

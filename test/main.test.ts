@@ -9,10 +9,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Ec2Emulator, startEc2Emulator } from './support/ec2-emulator.js';
-import { postSlashCommand } from './support/slack-signing.js';
-import { type SlackStandIn, startSlackStandIn } from './support/slack-stand-in.js';
-import { connectionId, endpointId } from './support/vpn-data.js';
+import { type Ec2Emulator, startEc2Emulator } from '../src/sandbox/ec2-emulator.js';
+import { postSlashCommand } from '../src/sandbox/slack-signing.js';
+import { type SlackStandIn, startSlackStandIn } from '../src/sandbox/slack-stand-in.js';
+import { connectionId, endpointId } from '../src/sandbox/vpn-data.js';
 
 const SECRET = 'main-test-signing-secret';
 const TOKEN = 'xoxb-main-test';

@@ -1,5 +1,5 @@
 /**
- * The EC2 emulator in its own process (test/support/ec2-emulator-server.ts), so the process
+ * The EC2 emulator in its own process (src/sandbox/ec2-emulator-server.ts), so the process
  * being measured never shares an event loop or a heap with it. The script is run with
  * `node --import tsx` directly and that pid is signalled: `npx` would not forward SIGTERM.
  */
@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { ROOT } from './report.js';
 
-export const EMULATOR_SCRIPT = 'test/support/ec2-emulator-server.ts';
+export const EMULATOR_SCRIPT = 'src/sandbox/ec2-emulator-server.ts';
 
 export interface EmulatorProcessOptions {
   readonly connections: number;

@@ -10,16 +10,16 @@ import {
   ThrottledError,
 } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
-import { createConnectionService } from '../../src/services/connections.js';
-import { createEndpointCatalogue } from '../../src/vpn/catalogue.js';
-import type { Connection } from '../../src/vpn/connection.js';
-import type { Endpoint } from '../../src/vpn/endpoint.js';
 import {
   type Ec2Emulator,
   type EmulatedConnection,
   startEc2Emulator,
-} from '../support/ec2-emulator.js';
-import { connectionId, endpointId, generateFleet } from '../support/vpn-data.js';
+} from '../../src/sandbox/ec2-emulator.js';
+import { connectionId, endpointId, generateFleet } from '../../src/sandbox/vpn-data.js';
+import { createConnectionService } from '../../src/services/connections.js';
+import { createEndpointCatalogue } from '../../src/vpn/catalogue.js';
+import type { Connection } from '../../src/vpn/connection.js';
+import type { Endpoint } from '../../src/vpn/endpoint.js';
 
 const NOW = new Date('2026-11-27T12:00:00Z');
 let emulator: Ec2Emulator;

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Ec2Emulator, startEc2Emulator } from '../support/ec2-emulator.js';
-import { generateFleet } from '../support/vpn-data.js';
+import { type Ec2Emulator, startEc2Emulator } from '../../src/sandbox/ec2-emulator.js';
+import { generateFleet } from '../../src/sandbox/vpn-data.js';
 
 const run = promisify(execFile);
 const NOW = new Date('2026-11-27T12:00:00Z');

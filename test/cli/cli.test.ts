@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
 import stringWidth from 'string-width';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RECORD_COLUMNS } from '../../src/vpn/records.js';
 import {
   type Ec2Emulator,
   type EmulatedConnection,
   startEc2Emulator,
-} from '../support/ec2-emulator.js';
-import { connectionId, endpointId, generateFleet } from '../support/vpn-data.js';
+} from '../../src/sandbox/ec2-emulator.js';
+import { connectionId, endpointId, generateFleet } from '../../src/sandbox/vpn-data.js';
+import { RECORD_COLUMNS } from '../../src/vpn/records.js';
 
 const NOW = new Date('2026-11-27T12:00:00Z');
 let emulator: Ec2Emulator;

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { connectionId } from '../../src/sandbox/vpn-data.js';
 import { createCrashPoints } from '../support/crash-points.js';
 import {
   DEV,
@@ -7,7 +8,6 @@ import {
   PROD,
   startDigestHarness,
 } from '../support/digest-harness.js';
-import { connectionId } from '../support/vpn-data.js';
 
 const START = new Date('2026-11-27T09:00:00Z');
 const at = (hhmmss: string) => new Date(`2026-11-27T${hhmmss}Z`);

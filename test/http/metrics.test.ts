@@ -6,8 +6,8 @@ import {
   OTHER,
   statusCounts,
 } from '../../src/http/metrics.js';
+import { generateFleet, TRICKY_USERNAMES } from '../../src/sandbox/vpn-data.js';
 import { normalizeConnection } from '../../src/vpn/connection.js';
-import { generateFleet, TRICKY_USERNAMES } from '../support/vpn-data.js';
 import { type Family, parsePrometheusText, sampleValue } from './prometheus-text.js';
 
 const AT = new Date('2026-11-27T12:00:00Z');

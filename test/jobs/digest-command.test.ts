@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { PostedMessage } from '../../src/sandbox/slack-stand-in.js';
+import { connectionId } from '../../src/sandbox/vpn-data.js';
 import { createDigestAnswer } from '../../src/slack/digest-command.js';
 import {
   blocksText,
@@ -10,8 +12,6 @@ import {
   PROD,
   startDigestHarness,
 } from '../support/digest-harness.js';
-import type { PostedMessage } from '../support/slack-stand-in.js';
-import { connectionId } from '../support/vpn-data.js';
 
 const START = new Date('2026-11-27T09:00:00Z');
 const NEXT = new Date('2026-11-27T11:00:00Z');

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { connectionId } from '../../src/sandbox/vpn-data.js';
 import {
   blocksText,
   DEV,
@@ -9,7 +10,6 @@ import {
   PROD,
   startDigestHarness,
 } from '../support/digest-harness.js';
-import { connectionId } from '../support/vpn-data.js';
 
 const START = new Date('2026-11-27T09:00:00Z');
 const MINUTE = 60_000;

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { EmulatedConnection } from '../../src/sandbox/ec2-emulator.js';
 import {
   type DigestHarness,
   digestConfig,
@@ -10,7 +11,6 @@ import {
   startDigestHarness,
   type TickResult,
 } from '../support/digest-harness.js';
-import type { EmulatedConnection } from '../support/ec2-emulator.js';
 
 const START = new Date('2026-11-27T09:00:00Z');
 const HOUR_MS = 60 * 60_000;

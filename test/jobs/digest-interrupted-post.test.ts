@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TickOutcome } from '../../src/jobs/digest.js';
+import { connectionId } from '../../src/sandbox/vpn-data.js';
 import { createCrashPoints } from '../support/crash-points.js';
 import {
   DEV,
@@ -11,7 +12,6 @@ import {
   startDigestHarness,
   type TickResult,
 } from '../support/digest-harness.js';
-import { connectionId } from '../support/vpn-data.js';
 
 const START = new Date('2026-11-27T09:00:00Z');
 const HOUR = 60 * 60_000;

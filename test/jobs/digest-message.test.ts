@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { connectionId, TRICKY_USERNAMES } from '../../src/sandbox/vpn-data.js';
 import { MAX_LISTED_SESSIONS } from '../../src/slack/blocks/digest.js';
 import { RECORD_COLUMNS } from '../../src/vpn/records.js';
 import {
@@ -10,7 +11,6 @@ import {
   PROD,
   startDigestHarness,
 } from '../support/digest-harness.js';
-import { connectionId, TRICKY_USERNAMES } from '../support/vpn-data.js';
 
 const START = new Date('2026-11-27T09:00:00Z');
 const TICK = new Date('2026-11-27T10:00:00Z');

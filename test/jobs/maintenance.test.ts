@@ -16,11 +16,11 @@ import {
 } from '../../src/jobs/maintenance.js';
 import { runJob } from '../../src/jobs/scheduler.js';
 import { createLogger } from '../../src/logger.js';
+import { startEc2Emulator } from '../../src/sandbox/ec2-emulator.js';
+import { startSlackStandIn } from '../../src/sandbox/slack-stand-in.js';
+import { connectionId, endpointId } from '../../src/sandbox/vpn-data.js';
 import { openStore } from '../../src/store/index.js';
 import type { AuditEntry, EndedSession, StateStore } from '../../src/store/types.js';
-import { startEc2Emulator } from '../support/ec2-emulator.js';
-import { startSlackStandIn } from '../support/slack-stand-in.js';
-import { connectionId, endpointId } from '../support/vpn-data.js';
 
 const DAY_MS = 24 * 60 * 60_000;
 const ENDPOINT = endpointId(0);

@@ -8,6 +8,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsGateway } from '../../src/aws/gateway.js';
 import { AccessDeniedError, UsageError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
+import {
+  type Ec2Emulator,
+  type EmulatedConnection,
+  type RequestLogEntry,
+  startEc2Emulator,
+} from '../../src/sandbox/ec2-emulator.js';
+import { connectionId, endpointId } from '../../src/sandbox/vpn-data.js';
 import { type ConnectionService, createConnectionService } from '../../src/services/connections.js';
 import {
   createTerminateService,
@@ -17,13 +24,6 @@ import {
 } from '../../src/services/terminate.js';
 import { createEndpointCatalogue } from '../../src/vpn/catalogue.js';
 import type { Endpoint } from '../../src/vpn/endpoint.js';
-import {
-  type Ec2Emulator,
-  type EmulatedConnection,
-  type RequestLogEntry,
-  startEc2Emulator,
-} from '../support/ec2-emulator.js';
-import { connectionId, endpointId } from '../support/vpn-data.js';
 
 const NOW = new Date('2026-11-27T12:00:00Z');
 const REGION = 'us-east-1';

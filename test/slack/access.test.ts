@@ -6,6 +6,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessConfig } from '../../src/config.js';
+import type { EmulatedConnection } from '../../src/sandbox/ec2-emulator.js';
+import { connectionId, endpointId, type Fleet } from '../../src/sandbox/vpn-data.js';
 import { ACCESS_DENIED_MESSAGE } from '../../src/slack/access.js';
 import { ACTION_EXPORT_CSV, ACTION_PAGE_NEXT, PAGE_SIZE } from '../../src/slack/blocks/ids.js';
 import { auditMark, onlyAuditSince } from '../support/audit-check.js';
@@ -16,9 +18,7 @@ import {
   type SentRequest,
   startBotHarness,
 } from '../support/bot-harness.js';
-import type { EmulatedConnection } from '../support/ec2-emulator.js';
 import { allText, type MessageBody, onlyButton } from '../support/slack-message.js';
-import { connectionId, endpointId, type Fleet } from '../support/vpn-data.js';
 
 const NOW = new Date('2026-11-27T12:00:00Z');
 const PROD = endpointId(0);

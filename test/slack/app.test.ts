@@ -3,6 +3,13 @@
  * against the EC2 emulator, answers read back from the Slack stand-in's response_urls.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type {
+  Ec2Emulator,
+  EmulatedConnection,
+  EmulatedConnectionStatus,
+  EmulatedEndpoint,
+} from '../../src/sandbox/ec2-emulator.js';
+import { connectionId, endpointId, type Fleet, generateFleet } from '../../src/sandbox/vpn-data.js';
 import {
   ACTION_EXPORT_CSV,
   ACTION_PAGE_NEXT,
@@ -19,13 +26,6 @@ import {
   type SentRequest,
   startBotHarness,
 } from '../support/bot-harness.js';
-import type {
-  Ec2Emulator,
-  EmulatedConnection,
-  EmulatedConnectionStatus,
-  EmulatedEndpoint,
-} from '../support/ec2-emulator.js';
-import { connectionId, endpointId, type Fleet, generateFleet } from '../support/vpn-data.js';
 
 const NOW = new Date('2026-11-27T12:00:00Z');
 const DESCRIBE_CONNECTIONS = 'DescribeClientVpnConnections';

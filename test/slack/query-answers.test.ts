@@ -4,11 +4,11 @@
  * audit trail records for a command.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { EmulatedConnection, EmulatedEndpoint } from '../../src/sandbox/ec2-emulator.js';
+import { connectionId, endpointId } from '../../src/sandbox/vpn-data.js';
 import { auditMark, onlyAuditSince } from '../support/audit-check.js';
 import { type BotHarness, type SentRequest, startBotHarness } from '../support/bot-harness.js';
-import type { EmulatedConnection, EmulatedEndpoint } from '../support/ec2-emulator.js';
 import { allText, entryOf, type MessageBody } from '../support/slack-message.js';
-import { connectionId, endpointId } from '../support/vpn-data.js';
 
 const NOW = new Date('2026-11-27T12:00:00Z');
 const AD = endpointId(20);

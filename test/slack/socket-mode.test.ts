@@ -4,9 +4,9 @@
  * envelope, is acked over the socket and answered through its response_url.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateFleet } from '../../src/sandbox/vpn-data.js';
 import { ACTION_PAGE_NEXT } from '../../src/slack/blocks/ids.js';
 import { type BotHarness, HARNESS_APP_TOKEN, startBotHarness } from '../support/bot-harness.js';
-import { generateFleet } from '../support/vpn-data.js';
 
 const NOW = new Date('2026-11-27T12:00:00Z');
 

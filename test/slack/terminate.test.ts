@@ -7,6 +7,12 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessConfig } from '../../src/config.js';
+import type {
+  EmulatedConnection,
+  EmulatedConnectionStatus,
+  RequestLogEntry,
+} from '../../src/sandbox/ec2-emulator.js';
+import { connectionId, endpointId } from '../../src/sandbox/vpn-data.js';
 import { ACCESS_DENIED_MESSAGE, ADMIN_ONLY_MESSAGE } from '../../src/slack/access.js';
 import {
   ACTION_TERMINATE,
@@ -22,11 +28,6 @@ import {
   type SentRequest,
   startBotHarness,
 } from '../support/bot-harness.js';
-import type {
-  EmulatedConnection,
-  EmulatedConnectionStatus,
-  RequestLogEntry,
-} from '../support/ec2-emulator.js';
 import {
   allText,
   blockText,
@@ -37,7 +38,6 @@ import {
   type MessageBody,
   onlyButton,
 } from '../support/slack-message.js';
-import { connectionId, endpointId } from '../support/vpn-data.js';
 
 const NOW = new Date('2026-11-27T12:00:00Z');
 const REGION = 'us-east-1';

@@ -14,6 +14,7 @@
  */
 import type { DigestConfig } from '../../src/config.js';
 import { runJob } from '../../src/jobs/scheduler.js';
+import type { EmulatedConnection } from '../../src/sandbox/ec2-emulator.js';
 import { type CrashPoints, createCrashPoints } from '../support/crash-points.js';
 import {
   DEV,
@@ -26,7 +27,6 @@ import {
   seededRandom,
   startDigestHarness,
 } from '../support/digest-harness.js';
-import type { EmulatedConnection } from '../support/ec2-emulator.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

@@ -22,6 +22,19 @@ import { type AuditTrail, createAuditTrail } from '../../src/audit.js';
 import { createAwsGateway } from '../../src/aws/gateway.js';
 import { type AccessConfig, loadConfig, type SlackConfig } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/logger.js';
+import { type Ec2Emulator, startEc2Emulator } from '../../src/sandbox/ec2-emulator.js';
+import {
+  blockActionsPayload,
+  postInteraction,
+  postSlashCommand,
+  type SignedRequestOptions,
+} from '../../src/sandbox/slack-signing.js';
+import {
+  type SlackResponseUrlPost,
+  type SlackStandIn,
+  startSlackStandIn,
+} from '../../src/sandbox/slack-stand-in.js';
+import { DEFAULT_FLEET_NOW, type Fleet } from '../../src/sandbox/vpn-data.js';
 import { type ConnectionService, createConnectionService } from '../../src/services/connections.js';
 import { createTerminateService } from '../../src/services/terminate.js';
 import type { AnswerDeps } from '../../src/slack/answer.js';
@@ -32,19 +45,6 @@ import type { StateStore } from '../../src/store/types.js';
 import { createEndpointCatalogue, type EndpointCatalogue } from '../../src/vpn/catalogue.js';
 import { aliasFromName, type Endpoint } from '../../src/vpn/endpoint.js';
 import type { VpnGateway } from '../../src/vpn/gateway.js';
-import { type Ec2Emulator, startEc2Emulator } from './ec2-emulator.js';
-import {
-  blockActionsPayload,
-  postInteraction,
-  postSlashCommand,
-  type SignedRequestOptions,
-} from './slack-signing.js';
-import {
-  type SlackResponseUrlPost,
-  type SlackStandIn,
-  startSlackStandIn,
-} from './slack-stand-in.js';
-import { DEFAULT_FLEET_NOW, type Fleet } from './vpn-data.js';
 
 export const HARNESS_SIGNING_SECRET = 'harness-signing-secret';
 export const HARNESS_BOT_TOKEN = 'xoxb-harness-token';

@@ -37,13 +37,21 @@ import {
 import type { Leadership } from '../../src/jobs/leadership.js';
 import { type RunOutcome, runJob, type ScheduledJob } from '../../src/jobs/scheduler.js';
 import { createLogger, type Logger } from '../../src/logger.js';
+import {
+  type Ec2Emulator,
+  type EmulatedConnection,
+  startEc2Emulator,
+} from '../../src/sandbox/ec2-emulator.js';
+import {
+  type PostedMessage,
+  type SlackStandIn,
+  startSlackStandIn,
+} from '../../src/sandbox/slack-stand-in.js';
+import { connectionId, endpointId } from '../../src/sandbox/vpn-data.js';
 import { createSlackDigestPoster } from '../../src/slack/digest-poster.js';
 import { openStore, type StateStore } from '../../src/store/index.js';
 import { createEndpointCatalogue } from '../../src/vpn/catalogue.js';
 import type { Endpoint } from '../../src/vpn/endpoint.js';
-import { type Ec2Emulator, type EmulatedConnection, startEc2Emulator } from './ec2-emulator.js';
-import { type PostedMessage, type SlackStandIn, startSlackStandIn } from './slack-stand-in.js';
-import { connectionId, endpointId } from './vpn-data.js';
 
 export const DIGEST_BOT_TOKEN = 'xoxb-digest-harness';
 export const DIGEST_CHANNEL = 'C0DIGEST';

@@ -4,6 +4,13 @@
  * `scripts/render-gallery.ts` shows. Deterministic: same messages every run.
  */
 import { AccessDeniedError, UsageError } from '../../../src/errors.js';
+// The fleet generator is the one the EC2 emulator uses; imported here only, for the other tests too.
+import type { EmulatedConnection } from '../../../src/sandbox/ec2-emulator.js';
+import {
+  DEFAULT_FLEET_NOW,
+  generateFleet,
+  TRICKY_USERNAMES,
+} from '../../../src/sandbox/vpn-data.js';
 import { buildAuditMessage } from '../../../src/slack/blocks/audit.js';
 import {
   buildConnectionsMessage,
@@ -22,9 +29,6 @@ import { buildTerminateResultMessage } from '../../../src/slack/blocks/terminate
 import type { EndedSession } from '../../../src/store/types.js';
 import { type Connection, normalizeConnection } from '../../../src/vpn/connection.js';
 import type { Endpoint } from '../../../src/vpn/endpoint.js';
-// The fleet generator is the one the EC2 emulator uses; imported here only, for the other tests too.
-import type { EmulatedConnection } from '../../support/ec2-emulator.js';
-import { DEFAULT_FLEET_NOW, generateFleet, TRICKY_USERNAMES } from '../../support/vpn-data.js';
 
 export { TRICKY_USERNAMES };
 

@@ -6,6 +6,8 @@ import {
   type FiringAlert,
 } from '../../../src/alerts/evaluate.js';
 import type { AlertCondition, AlertRule } from '../../../src/alerts/rules.js';
+import { validateBlocks } from '../../../src/sandbox/block-kit-limits.js';
+import { TRICKY_USERNAMES } from '../../../src/sandbox/vpn-data.js';
 import {
   BLOCK_ALERT_SESSION,
   buildAlertClearedMessage,
@@ -16,8 +18,6 @@ import {
 import { ACTION_TERMINATE } from '../../../src/slack/blocks/ids.js';
 import type { SlackMessage } from '../../../src/slack/blocks/limits.js';
 import { type Connection, normalizeConnection } from '../../../src/vpn/connection.js';
-import { validateBlocks } from '../../support/block-kit-limits.js';
-import { TRICKY_USERNAMES } from '../../support/vpn-data.js';
 import { limitProblems } from './limit-problems.js';
 
 process.env.TZ = 'America/Los_Angeles';

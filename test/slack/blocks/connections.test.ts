@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors.js';
+import { validateBlocks } from '../../../src/sandbox/block-kit-limits.js';
 import {
   buildConnectionsMessage,
   type ConnectionsView,
@@ -19,7 +20,6 @@ import {
   normalizeConnection,
   type RawConnection,
 } from '../../../src/vpn/connection.js';
-import { validateBlocks } from '../../support/block-kit-limits.js';
 import { limitProblems } from './limit-problems.js';
 
 // Every date must come out in UTC even though the process runs in Los Angeles.

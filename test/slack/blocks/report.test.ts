@@ -5,6 +5,7 @@ import {
   summarizeUsage,
   type UsageReport,
 } from '../../../src/reports/usage.js';
+import { validateBlocks } from '../../../src/sandbox/block-kit-limits.js';
 import { MESSAGE_LIMITS } from '../../../src/slack/blocks/limits.js';
 import {
   buildReportMessage,
@@ -12,7 +13,6 @@ import {
   formatMoney,
   MAX_LISTED_PEOPLE,
 } from '../../../src/slack/blocks/report.js';
-import { validateBlocks } from '../../support/block-kit-limits.js';
 
 const HOUR = 3_600_000;
 const now = new Date('2026-11-30T08:00:00Z');

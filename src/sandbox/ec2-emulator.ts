@@ -5,8 +5,8 @@
  * (form-encoded requests, namespaced XML responses, EC2 error envelopes), so
  * the real `@aws-sdk/client-ec2` and the AWS CLI can be pointed at it.
  *
- * Behaviour follows /work/shared/reference/ec2-client-vpn-api.md. Choices the
- * reference leaves open, made here and relied on by tests:
+ * Its contract (wire format, behaviour, choices) is docs/ec2-emulator.md. Choices the
+ * wire facts leave open, made here and relied on by tests:
  * - Validation order: missing parameters, MaxResults, filters, NextToken,
  *   DryRun (412), then existence of the endpoint / connection / user.
  * - A filter with a name but no values is rejected (InvalidParameterValue).
@@ -141,6 +141,12 @@ export interface Ec2Emulator {
   addConnections(connections: EmulatedConnection[]): void;
   /** Copies of the current state (after terminate transitions and expiry), insertion order. */
   connections(endpointId?: string): EmulatedConnection[];
+  /**
+   * The client of an `active` (or `failed-to-terminate`) connection disconnected: it becomes
+   * `terminated` with the clock's time as its end, as AWS shows a session the user ended.
+   * Returns false (and changes nothing) for an unknown or already ending connection.
+   */
+  disconnect(connectionId: string): boolean;
   /** Removes all endpoints, connections, faults and the request log; invalidates tokens. */
   clear(): void;
   faults: Ec2EmulatorFaults;
@@ -1009,6 +1015,16 @@ export async function startEc2Emulator(options: Ec2EmulatorOptions = {}): Promis
           raw: conn.raw ? { ...conn.raw } : undefined,
         }));
       });
+    },
+    disconnect(connectionId) {
+      const rec = connectionsById.get(connectionId);
+      const record = rec === undefined ? undefined : endpoints.get(rec.conn.endpointId);
+      if (rec === undefined || record === undefined) return false;
+      if (rec.conn.status !== 'active' && rec.conn.status !== 'failed-to-terminate') return false;
+      rec.conn = { ...rec.conn, status: 'terminated', statusMessage: undefined, endedAt: now() };
+      rec.xml = undefined;
+      record.nextExpiryMs = Math.min(record.nextExpiryMs, expiryOf(rec.conn));
+      return true;
     },
     clear() {
       endpoints.clear();

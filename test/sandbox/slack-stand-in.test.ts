@@ -1,14 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { App, LogLevel, type types, webApi } from '@slack/bolt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { validateBlocks } from './block-kit-limits.js';
+import { validateBlocks } from '../../src/sandbox/block-kit-limits.js';
 import {
   blockActionsPayload,
   postInteraction,
   postSlashCommand,
   signSlackRequest,
-} from './slack-signing.js';
-import { type SlackStandIn, startSlackStandIn } from './slack-stand-in.js';
+} from '../../src/sandbox/slack-signing.js';
+import { type SlackStandIn, startSlackStandIn } from '../../src/sandbox/slack-stand-in.js';
 
 const SIGNING_SECRET = 'test-signing-secret';
 
@@ -446,6 +446,40 @@ describe('Slack stand-in, through the real WebClient', () => {
     ]);
     const unknown = await fetch(`${standIn.origin}/response/nope`, { method: 'POST', body: '{}' });
     expect(unknown.status).toBe(404);
+  });
+
+  it('expires a response_url 30 minutes after it was made: 404 expired_url', async () => {
+    let now = new Date('2026-12-01T12:00:00Z');
+    const clocked = await startSlackStandIn({ now: () => now });
+    try {
+      const url = clocked.newResponseUrl();
+      const post = () =>
+        fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ text: 'late' }),
+        });
+      now = new Date('2026-12-01T12:30:00Z');
+      expect((await post()).status).toBe(200);
+      now = new Date('2026-12-01T12:30:01Z');
+      const late = await post();
+      expect([late.status, await late.text()]).toEqual([404, 'expired_url']);
+    } finally {
+      await clocked.close();
+    }
+  });
+
+  it('keeps a message Slack refuses for its blocks in the conversation, with the problems', async () => {
+    const blocks = Array.from({ length: 51 }, (_, i) => section(`line ${i}`));
+    const before = standIn.messages.length;
+    const refused = await rejectionOf(
+      webClient(standIn).chat.postMessage({ channel: 'C1', text: 'too many', blocks }),
+    );
+    expect(refused).toMatchObject({ data: { error: 'invalid_blocks' } });
+    expect(standIn.messages).toHaveLength(before);
+    expect([...standIn.conversation.values()].at(-1)).toEqual(
+      expect.objectContaining({ channel: 'C1', limitProblems: validateBlocks(blocks) }),
+    );
   });
 
   it('waitFor resolves with the first truthy value and times out with a clear message', async () => {

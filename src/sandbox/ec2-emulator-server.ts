@@ -2,14 +2,14 @@
  * Runs the EC2 emulator filled with a generated fleet, for benchmarks and for
  * trying the CLI by hand:
  *
- *   npx tsx test/support/ec2-emulator-server.ts --connections 10000 --endpoints 3 \
+ *   npx tsx src/sandbox/ec2-emulator-server.ts --connections 10000 --endpoints 3 \
  *     [--port N] [--latency-ms N] [--seed N] [--now 2026-11-27T12:00:00Z]
  *
  * Prints one JSON line `{"url":…,"endpoints":[…]}` on stdout once listening,
  * and runs until SIGTERM or SIGINT. Without `--now` the clock is real and the
  * data is generated relative to start-up; with it, the clock is frozen there.
  *
- * From another program, spawn `node --import tsx test/support/ec2-emulator-server.ts …` and
+ * From another program, spawn `node --import tsx src/sandbox/ec2-emulator-server.ts …` and
  * signal that pid: `npx` does not forward SIGTERM to the script.
  */
 import { parseArgs } from 'node:util';

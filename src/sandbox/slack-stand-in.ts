@@ -9,8 +9,9 @@
  * blocks beyond Slack's limits (checked by its own validator, not the app's guard).
  *
  * Deliberate choices where Slack's behaviour is not documented:
- * - a response_url accepts 5 posts; the 6th gets HTTP 404 with text body `used_url`. A URL not
- *   made by {@link SlackStandIn.newResponseUrl} gets 404 `no_service`. Refused posts do not count.
+ * - a response_url accepts 5 posts within 30 minutes; the 6th gets HTTP 404 with text body
+ *   `used_url`, a post after 30 minutes 404 `expired_url`. A URL not made by
+ *   {@link SlackStandIn.newResponseUrl} gets 404 `no_service`. Refused posts do not count.
  * - a response_url post with invalid blocks gets HTTP 400 `invalid_blocks` (Slack's observed answer
  *   to webhooks), one with neither `text`, `blocks` nor `delete_original` gets 400 `no_text`.
  * - `chat.update` of a ts this stand-in never issued answers `message_not_found`.
@@ -18,6 +19,12 @@
  *   channel (never thread replies), newest first, with `oldest`/`latest` exclusive, `limit`
  *   (default 100) and an opaque cursor; `metadata` only with `include_all_metadata`. A channel
  *   nothing was posted to answers an empty list (the stand-in keeps no membership).
+ *
+ * Besides the call log it keeps the workspace as people see it, the {@link SlackStandIn.conversation}:
+ * messages per channel, ephemeral ones with the one person who sees them, threads, files, edits
+ * and `replace_original`. The workbench (`src/sandbox/workbench/`) shows it in a browser; a message
+ * Slack refuses for breaking a Block Kit limit is kept there too, marked with the problems, so a
+ * person can see what the bot tried to send (the bot still gets Slack's error).
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -82,6 +89,41 @@ export interface PostedMessage {
   metadata?: Record<string, unknown>;
 }
 
+/**
+ * A message as the people of the workspace see it: the latest version of each `ts` (an update or
+ * `replace_original` changes it in place), ephemeral ones with who sees them.
+ */
+export interface ConversationMessage {
+  ts: string;
+  channel: string;
+  /** Who wrote it: the bot's user id for the bot. */
+  userId: string;
+  text?: string;
+  blocks?: unknown[];
+  /** Set for an ephemeral message: the only person who sees it. */
+  visibleTo?: string;
+  threadTs?: string;
+  files?: { id: string; name: string; title?: string }[];
+  edited?: boolean;
+  /** Block Kit limits this message breaks: Slack refused it, the bot got `invalid_blocks`. */
+  limitProblems?: string[];
+}
+
+/** What a response_url belongs to, so that its posts land where Slack would put them. */
+export interface ResponseUrlContext {
+  channel: string;
+  /** Who typed the command or clicked: an ephemeral answer is theirs. */
+  userId: string;
+  /** The message holding the clicked button (`replace_original`, `delete_original`). */
+  messageTs?: string;
+}
+
+/** A change of the conversation: a message added or changed (`upsert`), or deleted. */
+export interface ConversationChange {
+  kind: 'upsert' | 'delete';
+  message: ConversationMessage;
+}
+
 /** Identity of the fake workspace and the tokens it accepts. */
 export interface SlackStandInOptions {
   /** The only bot token accepted by Web API methods; default `xoxb-test`. */
@@ -92,8 +134,15 @@ export interface SlackStandInOptions {
   teamId?: string;
   /** The bot's user id reported by `auth.test`; default `UBOT`. */
   botUserId?: string;
-  /** The clock of message timestamps (`ts`), as Slack's; default the system clock. */
+  /** The clock of message timestamps (`ts`, as Slack's) and of response_url expiry; default the system clock. */
   now?: () => Date;
+  /** Port on 127.0.0.1; default 0 (any free port). */
+  port?: number;
+  /**
+   * Serves requests outside Slack's paths (`/api/`, `/response/`, `/upload/`, `/socket`), for the
+   * workbench page; answers true when it handled the request. Without it they get 404.
+   */
+  routes?: (req: IncomingMessage, res: ServerResponse, pathname: string) => Promise<boolean>;
 }
 
 /** A running stand-in; see {@link startSlackStandIn}. */
@@ -110,10 +159,30 @@ export interface SlackStandIn {
   users: Map<string, SlackUser>;
   /** `usergroups.users.list` reads from here: group id → user ids. */
   userGroups: Map<string, string[]>;
+  /** The workspace as people see it, by ts, in order of posting. */
+  conversation: Map<string, ConversationMessage>;
+  /** Calls `listener` on every change of {@link conversation}; returns the unsubscribe function. */
+  onChange(listener: (change: ConversationChange) => void): () => void;
+  /** Adds a message written by a person (the workbench's composer). */
+  postAsUser(channel: string, userId: string, text: string, threadTs?: string): ConversationMessage;
+  /**
+   * Puts a message body where Slack puts an answer to that context: the ack body of a slash
+   * command, or what a response_url post carries (ephemeral unless `in_channel`, or replacing or
+   * deleting the clicked message).
+   */
+  showReply(context: ResponseUrlContext, body: Record<string, unknown>): void;
+  /** Adds an ephemeral message from Slack itself (e.g. "/foo is not a valid command"). */
+  postSlackNotice(channel: string, userId: string, text: string): ConversationMessage;
   /** The DM channel `conversations.open` gives for a user (opened on first call); undefined before. */
   directMessageOf(userId: string): string | undefined;
-  /** A fresh `${origin}/response/<id>` URL to put in a slash-command or interaction payload. */
-  newResponseUrl(): string;
+  /** Opens (or finds) the DM channel between the bot and a user, as `conversations.open` does. */
+  openDirectMessage(userId: string): string;
+  /**
+   * A fresh `${origin}/response/<id>` URL to put in a slash-command or interaction payload. With a
+   * context its posts also land in {@link conversation}: ephemeral to that person unless
+   * `response_type: in_channel`, or replacing / deleting the clicked message.
+   */
+  newResponseUrl(context?: ResponseUrlContext): string;
   /** Polls `predicate` until it returns something truthy (default timeout 5 s) and resolves with it. */
   waitFor<T>(predicate: () => T | undefined | false, timeoutMs?: number): Promise<T>;
   faults: {
@@ -155,6 +224,7 @@ type Json = Record<string, unknown>;
 const JSON_FORM_FIELDS = new Set(['blocks', 'attachments', 'files', 'metadata']);
 const MAX_TEXT_LENGTH = 40_000;
 const MAX_POSTS_PER_RESPONSE_URL = 5;
+const RESPONSE_URL_LIFETIME_MS = 30 * 60_000;
 const DEFAULT_WAIT_MS = 5000;
 const SOCKET_CLOSE_GRACE_MS = 1000;
 const BOT_ID = 'B0TEST';
@@ -169,6 +239,8 @@ interface PendingUpload {
 
 interface ResponseUrlState {
   posts: number;
+  createdAtMs: number;
+  context?: ResponseUrlContext;
 }
 
 interface PendingAck {
@@ -314,6 +386,8 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
   const teamId = options.teamId ?? 'T0TEST';
   const botUserId = options.botUserId ?? 'UBOT';
   const clock = options.now ?? (() => new Date());
+  const conversation = new Map<string, ConversationMessage>();
+  const listeners = new Set<(change: ConversationChange) => void>();
 
   const calls: SlackCall[] = [];
   const responseUrlPosts: SlackResponseUrlPost[] = [];
@@ -357,6 +431,46 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     fault.remaining -= 1;
     if (fault.remaining <= 0) list.shift();
     return fault;
+  }
+
+  function emit(change: ConversationChange): void {
+    for (const listener of listeners) listener(change);
+  }
+
+  /** Adds or replaces a message of the conversation and tells the listeners. */
+  function show(message: ConversationMessage): ConversationMessage {
+    conversation.set(message.ts, message);
+    emit({ kind: 'upsert', message });
+    return message;
+  }
+
+  /** The conversation's view of a message body (text, blocks, thread) as posted by the bot. */
+  function shown(body: Json, channel: string, ts: string): ConversationMessage {
+    const message: ConversationMessage = { ts, channel, userId: botUserId };
+    if (typeof body.text === 'string') message.text = body.text;
+    if (Array.isArray(body.blocks)) message.blocks = body.blocks;
+    const threadTs = str(body.thread_ts);
+    if (threadTs !== undefined && threadTs !== ts) message.threadTs = threadTs;
+    return message;
+  }
+
+  /** Keeps a message Slack refused for its blocks, marked, so a person can see what was tried. */
+  function showRefused(body: Json, channel: string, problem: Json, visibleTo?: string): void {
+    if (problem.error !== 'invalid_blocks' || !Array.isArray(problem.errors)) return;
+    const message = shown(body, channel, nextTs());
+    message.limitProblems = problem.errors.map(String);
+    if (visibleTo !== undefined) message.visibleTo = visibleTo;
+    show(message);
+  }
+
+  function openDirectMessage(ids: string[]): string {
+    const key = [...ids].sort().join(',');
+    let channel = directMessages.get(key);
+    if (channel === undefined) {
+      channel = newId(ids.length === 1 ? 'D' : 'G');
+      directMessages.set(key, channel);
+    }
+    return channel;
   }
 
   function recordMessage(body: Json, channel: string, ts: string): void {
@@ -446,9 +560,13 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
         return { body: { ok: false, error: 'channel_not_found' } };
       }
       const problem = messageProblem(body);
-      if (problem !== undefined) return { body: problem };
+      if (problem !== undefined) {
+        showRefused(body, channel, problem);
+        return { body: problem };
+      }
       const ts = nextTs();
       recordMessage(body, channel, ts);
+      show(shown(body, channel, ts));
       const message: Json = { type: 'message', user: botUserId, bot_id: BOT_ID, ts };
       if (typeof body.text === 'string') message.text = body.text;
       if (Array.isArray(body.blocks)) message.blocks = body.blocks;
@@ -460,12 +578,16 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       if (channel === undefined || channel === '') {
         return { body: { ok: false, error: 'channel_not_found' } };
       }
-      if (str(body.user) === undefined)
-        return { body: { ok: false, error: 'user_not_in_channel' } };
+      const user = str(body.user);
+      if (user === undefined) return { body: { ok: false, error: 'user_not_in_channel' } };
       const problem = messageProblem(body);
-      if (problem !== undefined) return { body: problem };
+      if (problem !== undefined) {
+        showRefused(body, channel, problem, user);
+        return { body: problem };
+      }
       const ts = nextTs();
       recordMessage(body, channel, ts);
+      show({ ...shown(body, channel, ts), visibleTo: user });
       return { body: { ok: true, message_ts: ts } };
     },
     'chat.update': (body) => {
@@ -480,6 +602,13 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       const problem = messageProblem(body);
       if (problem !== undefined) return { body: problem };
       recordMessage(body, channel, ts);
+      const before = conversation.get(ts);
+      if (before !== undefined) {
+        const after: ConversationMessage = { ...before, edited: true };
+        if (typeof body.text === 'string') after.text = body.text;
+        if (Array.isArray(body.blocks)) after.blocks = body.blocks;
+        show(after);
+      }
       const answer: Json = { ok: true, channel, ts };
       if (typeof body.text === 'string') answer.text = body.text;
       return { body: answer };
@@ -514,13 +643,7 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       if (ids.some((id) => !users.has(id) && !/^[UW][A-Z0-9]{2,}$/.test(id))) {
         return { body: { ok: false, error: 'user_not_found' } };
       }
-      const key = [...ids].sort().join(',');
-      let channel = directMessages.get(key);
-      if (channel === undefined) {
-        channel = newId(ids.length === 1 ? 'D' : 'G');
-        directMessages.set(key, channel);
-      }
-      return { body: { ok: true, channel: { id: channel } } };
+      return { body: { ok: true, channel: { id: openDirectMessage(ids) } } };
     },
     'files.getUploadURLExternal': (body) => {
       const filename = str(body.filename);
@@ -556,6 +679,7 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       const initialComment = str(body.initial_comment);
       const threadTs = str(body.thread_ts);
       const answered: Json[] = [];
+      const shownFiles: NonNullable<ConversationMessage['files']> = [];
       for (const { upload, title } of pending) {
         const file: UploadedFile = {
           fileId: upload.fileId,
@@ -573,6 +697,22 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
           name: upload.filename,
           title: title ?? upload.filename,
         });
+        shownFiles.push({
+          id: upload.fileId,
+          name: upload.filename,
+          title: title ?? upload.filename,
+        });
+      }
+      if (channelId !== undefined) {
+        const message: ConversationMessage = {
+          ts: nextTs(),
+          channel: channelId,
+          userId: botUserId,
+          files: shownFiles,
+        };
+        if (initialComment !== undefined) message.text = initialComment;
+        if (threadTs !== undefined) message.threadTs = threadTs;
+        show(message);
       }
       return { body: { ok: true, files: answered } };
     },
@@ -634,6 +774,34 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     sendJson(res, answer.status ?? 200, answer.body, answer.headers);
   }
 
+  /** Where Slack puts a response_url post: the clicked message, the channel, or one person. */
+  function showResponse(context: ResponseUrlContext, body: Json): void {
+    const yes = (value: unknown) => value === true || value === 'true';
+    const original =
+      context.messageTs === undefined ? undefined : conversation.get(context.messageTs);
+    if (yes(body.delete_original)) {
+      if (original !== undefined) {
+        conversation.delete(original.ts);
+        emit({ kind: 'delete', message: original });
+      }
+      return;
+    }
+    if (yes(body.replace_original) && original !== undefined) {
+      const next: ConversationMessage = { ...original };
+      delete next.text;
+      delete next.blocks;
+      delete next.limitProblems;
+      if (typeof body.text === 'string') next.text = body.text;
+      if (Array.isArray(body.blocks)) next.blocks = body.blocks;
+      if (body.response_type === 'in_channel') delete next.visibleTo;
+      show(next);
+      return;
+    }
+    const message = shown(body, context.channel, nextTs());
+    if (body.response_type !== 'in_channel') message.visibleTo = context.userId;
+    show(message);
+  }
+
   async function handleResponseUrl(
     req: IncomingMessage,
     res: ServerResponse,
@@ -659,15 +827,25 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       sendText(res, 404, 'used_url');
       return;
     }
+    if (clock().getTime() - state.createdAtMs > RESPONSE_URL_LIFETIME_MS) {
+      sendText(res, 404, 'expired_url');
+      return;
+    }
     if (body.delete_original !== true && body.delete_original !== 'true') {
       const problem = messageProblem(body);
       if (problem !== undefined) {
+        const context = state.context;
+        if (context !== undefined) {
+          const toEveryone = body.response_type === 'in_channel';
+          showRefused(body, context.channel, problem, toEveryone ? undefined : context.userId);
+        }
         sendText(res, 400, String(problem.error));
         return;
       }
     }
     state.posts += 1;
     responseUrlPosts.push({ id, body, at: new Date() });
+    if (state.context !== undefined) showResponse(state.context, body);
     sendJson(res, 200, { ok: true });
   }
 
@@ -688,6 +866,10 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { pathname } = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const slackPath = /^\/(api|response|upload)\//.test(pathname);
+    if (!slackPath && options.routes !== undefined && (await options.routes(req, res, pathname))) {
+      return;
+    }
     if (latencyMs > 0) await sleep(latencyMs);
     if (req.method !== 'POST') {
       sendText(res, 405, 'method_not_allowed');
@@ -742,7 +924,7 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });
@@ -804,10 +986,27 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     files,
     users,
     userGroups,
+    conversation,
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    postAsUser(channel, userId, text, threadTs) {
+      const message: ConversationMessage = { ts: nextTs(), channel, userId, text };
+      if (threadTs !== undefined) message.threadTs = threadTs;
+      return show(message);
+    },
+    showReply: showResponse,
+    postSlackNotice(channel, userId, text) {
+      return show({ ts: nextTs(), channel, userId: 'USLACKBOT', text, visibleTo: userId });
+    },
     directMessageOf: (userId) => directMessages.get(userId),
-    newResponseUrl() {
+    openDirectMessage: (userId) => openDirectMessage([userId]),
+    newResponseUrl(context) {
       const id = newId('R');
-      responseUrls.set(id, { posts: 0 });
+      const state: ResponseUrlState = { posts: 0, createdAtMs: clock().getTime() };
+      if (context !== undefined) state.context = context;
+      responseUrls.set(id, state);
       return `${origin}/response/${id}`;
     },
     waitFor,
