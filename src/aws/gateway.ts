@@ -3,6 +3,8 @@
  * terminates Client VPN connections through EC2 and turns the SDK's
  * all-optional, all-string shapes and its errors into domain types once.
  */
+
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import {
   type ClientVpnEndpoint,
   type DescribeClientVpnConnectionsCommandOutput,
@@ -447,6 +449,9 @@ async function* listConnectionPages(
   );
   try {
     for await (const page of pages) {
+      // The SDK has just parsed the page (1,000 records of XML: tens of ms in one piece). Let
+      // requests waiting on the event loop in before normalizing it, the next piece.
+      await yieldToEventLoop();
       const connections = connectionsOf(page, endpoint, logger);
       const { requestId } = page.$metadata;
       yield requestId ? Object.assign(connections, { requestId }) : connections;

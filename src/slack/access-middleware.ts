@@ -4,7 +4,6 @@
  * refusal is an ephemeral message and an audit line, and nothing else runs: no AWS call.
  * Events that are not the bot's command or buttons pass through untouched.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type {
   AllMiddlewareArgs,
   AnyMiddlewareArgs,
@@ -110,12 +109,14 @@ async function gateCommand(args: CommandArgs, deps: AccessMiddlewareDeps): Promi
     acked: false,
   };
   const decision = mayUse(deps, gate.actor);
-  const timer = new AbortController();
-  const early = await Promise.race([
-    decision,
-    sleep(ACCESS_ACK_BUDGET_MS, undefined, { signal: timer.signal }).catch(() => undefined),
-  ]);
-  timer.abort();
+  // A plain timer, cleared: aborting a timers/promises sleep builds an AbortError with its
+  // stack on every command, a cost every ack in a burst waits behind.
+  let timer: NodeJS.Timeout | undefined;
+  const budget = new Promise<undefined>((resolve) => {
+    timer = setTimeout(resolve, ACCESS_ACK_BUDGET_MS, undefined);
+  });
+  const early = await Promise.race([decision, budget]);
+  clearTimeout(timer);
   if (early === undefined) {
     gate.acked = true;
     await ack({ text: CHECKING_ACCESS.text, response_type: 'ephemeral' });

@@ -17,6 +17,7 @@ import { errorMessage, outcomeOf, requestIdsOf } from './error-reply.js';
 import type { IdentityResolver } from './identity.js';
 import type { MessageMemo } from './message-memo.js';
 import type { ValueSigner } from './signed-values.js';
+import type { Turns } from './turns.js';
 
 export interface AnswerDeps {
   readonly service: ConnectionService;
@@ -26,6 +27,8 @@ export interface AnswerDeps {
   readonly now: () => Date;
   /** Messages built from a shared result, reused by a burst of identical commands. */
   readonly messages: MessageMemo;
+  /** Answer work takes turns behind acks (see turns.ts). */
+  readonly turns: Turns;
   /** Answers `digest` / `digest now`; absent when digests are not configured. */
   readonly digest?: (action: 'show' | 'now') => Promise<SlackMessage>;
   /** Who may act; absent = nobody is an admin (no Terminate buttons, no audit command). */

@@ -14,8 +14,10 @@ import { createIdentityResolver, type IdentityResolver } from './identity.js';
 import { registerListeners } from './listeners/index.js';
 import { createMessageMemo } from './message-memo.js';
 import { createValueSigner } from './signed-values.js';
+import { createTurns } from './turns.js';
 
-export interface AppDeps extends Omit<AnswerDeps, 'identity' | 'access' | 'signer' | 'messages'> {
+export interface AppDeps
+  extends Omit<AnswerDeps, 'identity' | 'access' | 'signer' | 'messages' | 'turns'> {
   readonly logger: Logger;
   /** Built from the app's own Web API client when absent. */
   readonly identity?: IdentityResolver;
@@ -114,6 +116,7 @@ export function createApp(config: SlackConfig, deps: AppDeps): App {
   registerListeners(app, {
     ...rest,
     messages: createMessageMemo(),
+    turns: createTurns(),
     identity:
       deps.identity ?? createIdentityResolver({ client: app.client, userMap: config.userMap }),
     ...(checker ? { access: checker } : {}),

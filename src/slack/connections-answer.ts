@@ -2,7 +2,6 @@
  * The answer to a `list` or `user` query as a Slack message: the service runs the query, this
  * names it, adds the Terminate buttons an admin may use, and builds the page asked for.
  */
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import {
   type ConnectionsQuery,
   type QueryAnswer,
@@ -79,7 +78,7 @@ export async function answerConnections(
   const memoKey = `${queryText}\n${ctx.page}\n${terminate ? 'admin' : 'viewer'}`;
   // Let pending acks go out before the CPU work of sorting and building;
   // by then the first of a burst may have built the message for all.
-  await yieldToEventLoop();
+  await deps.turns.next();
   const cached = deps.messages.get(result, memoKey);
   if (cached) return { outcome, isError: false, endpoints, requestIds, message: cached };
   const aliases = new Map(result.endpoints.map((e) => [e.id, e.alias]));

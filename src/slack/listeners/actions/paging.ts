@@ -46,6 +46,7 @@ export function createPagingAction(deps: AnswerDeps) {
         });
         return;
       }
+      await deps.turns.next();
       // An error goes to the clicker alone and leaves the list (maybe public) in place.
       await respond(
         answer.isError

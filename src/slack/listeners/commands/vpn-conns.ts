@@ -68,8 +68,11 @@ export function createVpnConnsCommand(deps: AnswerDeps) {
     }
     if (!gate.acked) await reply(buildWorkingMessage(query));
 
+    // The ack is out; what follows is answer work, which takes turns behind other acks.
+    await deps.turns.next();
     const answer = await answerQuery(query, { userId: command.user_id, page: 0 }, deps);
     await audit(deps.audit, actor, answer);
+    await deps.turns.next();
     await reply(answer.message, parsed.public && !answer.isError);
   };
 }
