@@ -18,6 +18,10 @@ async function main(): Promise<void> {
   const app = await startBenchApp(options);
   process.on('message', (message: AppRequest) => {
     if (message.type === 'stats') reply({ type: 'stats', stats: app.stats() });
+    if (message.type === 'invalidate') {
+      app.invalidate();
+      reply({ type: 'invalidated' });
+    }
     if (message.type === 'stop') {
       void app.stop().finally(() => process.exit(0));
     }

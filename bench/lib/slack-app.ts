@@ -48,6 +48,8 @@ export interface RunningApp {
   /** `http://127.0.0.1:PORT/slack/events` */
   readonly eventsUrl: string;
   stats(): AppStats;
+  /** Drops the connection service's cached reads and results: the next command fetches again. */
+  invalidate(): void;
   stop(): Promise<void>;
 }
 
@@ -120,6 +122,7 @@ export async function startBenchApp(options: BenchAppOptions): Promise<RunningAp
       delay.reset();
       return stats;
     },
+    invalidate: () => service.invalidate(),
     async stop() {
       delay.disable();
       await app.stop();
@@ -129,16 +132,19 @@ export async function startBenchApp(options: BenchAppOptions): Promise<RunningAp
 }
 
 /** Messages between the benchmark and the app process. */
-export type AppRequest = { type: 'stats' } | { type: 'stop' };
+export type AppRequest = { type: 'stats' } | { type: 'invalidate' } | { type: 'stop' };
 export type AppReply =
   | { type: 'ready'; eventsUrl: string }
   | { type: 'stats'; stats: AppStats }
+  | { type: 'invalidated' }
   | { type: 'failed'; message: string };
 
 export interface AppProcess {
   readonly eventsUrl: string;
   readonly pid: number;
   stats(): Promise<AppStats>;
+  /** Empties the app's read cache (see `RunningApp.invalidate`). */
+  invalidate(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -216,6 +222,11 @@ export async function startAppProcess(options: BenchAppOptions): Promise<AppProc
       const message = await reply;
       if (message.type !== 'stats') throw new Error('unreachable');
       return message.stats;
+    },
+    async invalidate() {
+      const reply = next('invalidated', 10_000);
+      child.send({ type: 'invalidate' } satisfies AppRequest);
+      await reply;
     },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -43,3 +43,43 @@ describe('createTurns: answer work waits its turn behind acks', () => {
     await turns.next();
   });
 });
+
+describe('createTurns().run: only a few answers posted at once', () => {
+  it('runs at most inFlight tasks at a time, in order, and passes results and errors through', async () => {
+    const turns = createTurns({ inFlight: 2 });
+    let running = 0;
+    let most = 0;
+    const started: number[] = [];
+    const task = (i: number) => async () => {
+      started.push(i);
+      running++;
+      most = Math.max(most, running);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      running--;
+      if (i === 3) throw new Error('post 3 failed');
+      return i * 10;
+    };
+    const results = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) => turns.run(task(i))),
+    );
+    expect(most).toBe(2);
+    expect(started).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : String(r.reason)))).toEqual([
+      0,
+      10,
+      20,
+      'Error: post 3 failed',
+      40,
+      50,
+    ]);
+  });
+
+  it('starts a task only on a later loop turn', async () => {
+    const turns = createTurns();
+    const order: string[] = [];
+    const posted = turns.run(async () => order.push('answer'));
+    order.push('ack');
+    await posted;
+    expect(order).toEqual(['ack', 'answer']);
+  });
+});

@@ -46,12 +46,13 @@ export function createPagingAction(deps: AnswerDeps) {
         });
         return;
       }
-      await deps.turns.next();
       // An error goes to the clicker alone and leaves the list (maybe public) in place.
-      await respond(
-        answer.isError
-          ? { response_type: 'ephemeral', replace_original: false, ...answer.message }
-          : { replace_original: true, ...answer.message },
+      await deps.turns.run(() =>
+        respond(
+          answer.isError
+            ? { response_type: 'ephemeral', replace_original: false, ...answer.message }
+            : { replace_original: true, ...answer.message },
+        ),
       );
     } catch (error) {
       logger.warn('could not deliver a page of /vpn-conns', error);

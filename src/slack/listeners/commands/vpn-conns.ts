@@ -72,7 +72,6 @@ export function createVpnConnsCommand(deps: AnswerDeps) {
     await deps.turns.next();
     const answer = await answerQuery(query, { userId: command.user_id, page: 0 }, deps);
     await audit(deps.audit, actor, answer);
-    await deps.turns.next();
-    await reply(answer.message, parsed.public && !answer.isError);
+    await deps.turns.run(() => reply(answer.message, parsed.public && !answer.isError));
   };
 }
