@@ -128,104 +128,143 @@ function stringOf(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+/** What an SDK error says about itself, read once (every field optional in the SDK's shape). */
+interface SdkFailure {
+  readonly name: string;
+  readonly code: string | undefined;
+  readonly awsMessage: string;
+  readonly requestId: string | undefined;
+  readonly status: number | undefined;
+  readonly attempts: number | undefined;
+  readonly serverFault: boolean;
+}
+
+function readSdkFailure(error: unknown): SdkFailure {
+  const shape: SdkErrorShape = typeof error === 'object' && error !== null ? error : {};
+  const name = stringOf(shape.name) ?? 'Error';
+  const { httpStatusCode, attempts } = shape.$metadata ?? {};
+  return {
+    name,
+    code: stringOf(shape.code),
+    awsMessage: stringOf(shape.message) ?? name,
+    requestId: stringOf(shape.$metadata?.requestId),
+    status: typeof httpStatusCode === 'number' ? httpStatusCode : undefined,
+    attempts: typeof attempts === 'number' ? attempts : undefined,
+    serverFault: shape.$fault === 'server',
+  };
+}
+
+type FailureKind =
+  | 'not-found'
+  | 'denied'
+  | 'throttled'
+  | 'credentials'
+  | 'timeout'
+  | 'unreachable'
+  | 'network'
+  | 'refused';
+
+/** Which kind of failure an SDK error is; the order of the checks matters (a 403 is a denial). */
+function classifySdkFailure(f: SdkFailure): FailureKind {
+  const { name, code, status } = f;
+  if (NOT_FOUND.has(name)) return 'not-found';
+  if (DENIED.has(name) || status === 403) return 'denied';
+  if (THROTTLED.has(name)) return 'throttled';
+  if (CREDENTIALS.has(name) || status === 401) return 'credentials';
+  // The SDK also names a reset socket `TimeoutError` (code ECONNRESET): only a real timeout is one.
+  const networkCode = code !== undefined && NETWORK_CODES.has(code);
+  if (
+    code === 'ETIMEDOUT' ||
+    ((name === 'TimeoutError' || name === 'AbortError') && !networkCode)
+  ) {
+    return 'timeout';
+  }
+  const serverSide =
+    name === 'InternalError' ||
+    name === 'Unavailable' ||
+    name === 'ServiceUnavailable' ||
+    f.serverFault ||
+    (status !== undefined && status >= 500);
+  if (networkCode || serverSide) return 'unreachable';
+  if (name === 'TypeError' && /fetch|socket|network/i.test(f.awsMessage)) return 'network';
+  return 'refused';
+}
+
+interface AwsErrorContext {
+  readonly operation: string;
+  readonly endpointId?: string | undefined;
+  /** The endpoint asked for: a not-found error says where it came from. */
+  readonly endpoint?: Endpoint | undefined;
+  readonly region: string;
+  readonly timeoutMs: number;
+}
+
 /**
  * Maps anything the SDK throws to one of the named `AwsError`s, with a
  * message a Slack user can act on and the AWS request id kept for the log.
  */
-export function toAwsError(
-  error: unknown,
-  context: {
-    operation: string;
-    endpointId?: string | undefined;
-    /** The endpoint asked for: a not-found error says where it came from. */
-    endpoint?: Endpoint | undefined;
-    region: string;
-    timeoutMs: number;
-  },
-): AwsError {
+export function toAwsError(error: unknown, context: AwsErrorContext): AwsError {
   if (error instanceof AwsError) return error;
-  const shape: SdkErrorShape = typeof error === 'object' && error !== null ? error : {};
-  const name = stringOf(shape.name) ?? 'Error';
-  const code = stringOf(shape.code);
-  const awsMessage = stringOf(shape.message) ?? name;
-  const requestId = stringOf(shape.$metadata?.requestId);
-  const status =
-    typeof shape.$metadata?.httpStatusCode === 'number'
-      ? shape.$metadata.httpStatusCode
-      : undefined;
-  const attempts =
-    typeof shape.$metadata?.attempts === 'number' ? shape.$metadata.attempts : undefined;
-  const details = { cause: error, requestId, endpointId: context.endpointId, code: name };
+  const f = readSdkFailure(error);
+  const details = {
+    cause: error,
+    requestId: f.requestId,
+    endpointId: context.endpointId,
+    code: f.name,
+  };
   const target = context.endpointId ?? context.region;
-
-  if (NOT_FOUND.has(name)) {
-    return new EndpointNotFoundError(
-      `Client VPN endpoint ${context.endpointId ?? '(unknown)'} was not found in ${context.region}. ` +
-        (context.endpoint ? whereToCheck(context.endpoint) : 'Check its id and region.'),
-      details,
-    );
+  const { operation, region } = context;
+  switch (classifySdkFailure(f)) {
+    case 'not-found':
+      return new EndpointNotFoundError(
+        `Client VPN endpoint ${context.endpointId ?? '(unknown)'} was not found in ${region}. ` +
+          (context.endpoint ? whereToCheck(context.endpoint) : 'Check its id and region.'),
+        details,
+      );
+    case 'denied':
+      return new AccessDeniedError(
+        `AWS denied ec2:${operation} on ${target}: grant the bot's IAM role that permission ` +
+          `(AWS said: ${f.awsMessage}).`,
+        details,
+      );
+    case 'throttled':
+      return new ThrottledError(
+        `AWS is throttling Client VPN calls in ${region}` +
+          `${f.attempts ? ` (still after ${f.attempts} attempts)` : ''}. Try again in a minute.`,
+        details,
+      );
+    case 'credentials':
+      return new CredentialsError(
+        'No valid AWS credentials (missing, wrong or expired): ' +
+          'check the instance or task role, AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY. ' +
+          `AWS said: ${f.name}.`,
+        details,
+      );
+    case 'timeout': {
+      const ms = context.timeoutMs;
+      const seconds = ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`;
+      return new AwsUnavailableError(
+        `AWS did not answer ec2:${operation} for ${target} within ${seconds}. ` +
+          'Try again shortly; if it keeps happening, check the network path to EC2.',
+        details,
+      );
+    }
+    case 'unreachable':
+      return new AwsUnavailableError(
+        `Could not reach AWS EC2 in ${region} (${f.code ?? f.name}). Try again shortly.`,
+        details,
+      );
+    case 'network':
+      return new AwsUnavailableError(
+        `Could not reach AWS EC2 in ${region} (${f.awsMessage}).`,
+        details,
+      );
+    case 'refused':
+      return new AwsRequestError(
+        `AWS refused ec2:${operation} on ${target}: ${f.awsMessage}`,
+        details,
+      );
   }
-  if (DENIED.has(name) || status === 403) {
-    return new AccessDeniedError(
-      `AWS denied ec2:${context.operation} on ${target}: grant the bot's IAM role that permission ` +
-        `(AWS said: ${awsMessage}).`,
-      details,
-    );
-  }
-  if (THROTTLED.has(name)) {
-    return new ThrottledError(
-      `AWS is throttling Client VPN calls in ${context.region}` +
-        `${attempts ? ` (still after ${attempts} attempts)` : ''}. Try again in a minute.`,
-      details,
-    );
-  }
-  if (CREDENTIALS.has(name) || status === 401) {
-    return new CredentialsError(
-      'No valid AWS credentials (missing, wrong or expired): ' +
-        'check the instance or task role, AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY. ' +
-        `AWS said: ${name}.`,
-      details,
-    );
-  }
-  // The SDK also names a reset socket `TimeoutError` (code ECONNRESET): only a real timeout is one.
-  const timedOut =
-    code === 'ETIMEDOUT' ||
-    ((name === 'TimeoutError' || name === 'AbortError') &&
-      (code === undefined || !NETWORK_CODES.has(code)));
-  if (timedOut) {
-    const seconds =
-      context.timeoutMs >= 1000
-        ? `${Math.round(context.timeoutMs / 1000)} s`
-        : `${context.timeoutMs} ms`;
-    return new AwsUnavailableError(
-      `AWS did not answer ec2:${context.operation} for ${target} within ${seconds}. ` +
-        'Try again shortly; if it keeps happening, check the network path to EC2.',
-      details,
-    );
-  }
-  if (
-    (code !== undefined && NETWORK_CODES.has(code)) ||
-    name === 'InternalError' ||
-    name === 'Unavailable' ||
-    name === 'ServiceUnavailable' ||
-    shape.$fault === 'server' ||
-    (status !== undefined && status >= 500)
-  ) {
-    return new AwsUnavailableError(
-      `Could not reach AWS EC2 in ${context.region} (${code ?? name}). Try again shortly.`,
-      details,
-    );
-  }
-  if (name === 'TypeError' && /fetch|socket|network/i.test(awsMessage)) {
-    return new AwsUnavailableError(
-      `Could not reach AWS EC2 in ${context.region} (${awsMessage}).`,
-      details,
-    );
-  }
-  return new AwsRequestError(
-    `AWS refused ec2:${context.operation} on ${target}: ${awsMessage}`,
-    details,
-  );
 }
 
 const AUTH_TYPES: ReadonlySet<string> = new Set<AuthenticationType>([
