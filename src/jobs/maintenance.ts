@@ -13,6 +13,8 @@ import type { ScheduledJob } from './scheduler.js';
 export const SESSION_RETENTION_MS = 7 * 24 * 60 * 60_000;
 /** Audit entries are kept this long. */
 export const AUDIT_RETENTION_MS = 90 * 24 * 60 * 60_000;
+/** Session history and concurrency samples are kept this long unless `HISTORY_DAYS` says otherwise. */
+export const DEFAULT_HISTORY_DAYS = 90;
 /** How often maintenance runs (and once at start-up). */
 export const MAINTENANCE_EVERY_MS = 60 * 60_000;
 
@@ -21,6 +23,8 @@ export interface MaintenanceDeps {
   readonly logger: Logger;
   /** Default `MAINTENANCE_EVERY_MS`. */
   readonly everyMs?: number;
+  /** Days of session history kept (`HISTORY_DAYS`); default `DEFAULT_HISTORY_DAYS`. */
+  readonly historyDays?: number;
 }
 
 export interface MaintenanceOutcome {
@@ -31,10 +35,12 @@ export interface MaintenanceOutcome {
 
 /** Deletes what is past its retention, as of `at`. */
 export async function runMaintenance(deps: MaintenanceDeps, at: Date): Promise<MaintenanceOutcome> {
-  const removed = await deps.store.prune(
+  let removed = await deps.store.prune(
     new Date(at.getTime() - SESSION_RETENTION_MS),
     new Date(at.getTime() - AUDIT_RETENTION_MS),
   );
+  const historyMs = (deps.historyDays ?? DEFAULT_HISTORY_DAYS) * 24 * 60 * 60_000;
+  removed += await deps.store.pruneHistory(new Date(at.getTime() - historyMs));
   if (removed > 0) deps.logger.debug(`maintenance: pruned ${removed} old rows`);
   return { kind: 'pruned', removed };
 }
@@ -45,7 +51,7 @@ export function createMaintenanceJob(deps: MaintenanceDeps): ScheduledJob<Mainte
     name: 'maintenance',
     schedule: { everyMs: deps.everyMs ?? MAINTENANCE_EVERY_MS },
     leaderOnly: false,
-    description: '(prunes digest state after 7 days, audit entries after 90)',
+    description: `(prunes digest state after 7 days, audit entries after 90, history after ${deps.historyDays ?? DEFAULT_HISTORY_DAYS})`,
     run: (at) => runMaintenance(deps, at),
   };
 }

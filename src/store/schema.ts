@@ -116,6 +116,37 @@ export interface AuditLogTable {
   request_ids: TextList;
 }
 
+/** Every session the collector saw, active or ended, one per endpoint and connection. */
+export interface SessionHistoryTable {
+  endpoint_id: string;
+  connection_id: string;
+  username: string | null;
+  common_name: string | null;
+  client_ip: string | null;
+  client_ipv6: string | null;
+  /** The AWS status at the last poll that saw it. */
+  status: string;
+  /** Posture compliance statuses, a JSON list of strings. */
+  posture: string;
+  /** AWS's established time, or the first poll that saw it when AWS gave none. */
+  started_at: Date;
+  /** `null` while active. */
+  ended_at: Date | null;
+  ingress_bytes: number | null;
+  egress_bytes: number | null;
+  ingress_packets: number | null;
+  egress_packets: number | null;
+  first_seen_at: Date;
+  last_seen_at: Date;
+}
+
+/** The active count of one endpoint at one poll. */
+export interface ConcurrencySamplesTable {
+  endpoint_id: string;
+  at: Date;
+  active: number;
+}
+
 /** Every table of the store. */
 export interface Database {
   schema_migrations: SchemaMigrationsTable;
@@ -128,6 +159,8 @@ export interface Database {
   digest_intents: DigestIntentsTable;
   leases: LeasesTable;
   audit_log: AuditLogTable;
+  session_history: SessionHistoryTable;
+  concurrency_samples: ConcurrencySamplesTable;
 }
 
 /** True for the columns that hold times (see the conventions above). */

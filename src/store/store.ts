@@ -13,6 +13,13 @@ import {
   sql,
 } from 'kysely';
 import type { InputColumns, StoreDialect } from './dialects.js';
+import {
+  concurrencySamples,
+  historySessions,
+  historyStartsAt,
+  pruneHistory,
+  recordHistory,
+} from './history.js';
 import type { Database, SessionsTable } from './schema.js';
 import { readTextList } from './schema.js';
 import {
@@ -588,6 +595,12 @@ export function createStore(dialect: StoreDialect, now: () => Date): StateStore 
     appendAudit: (entry) => appendAudit(ctx, entry),
     recentAudit: (limit) => recentAudit(db, limit),
     prune: (before, auditBefore) => prune(ctx, before, auditBefore),
+    recordHistory: (poll) => recordHistory(dialect, poll),
+    historySessions: (query) => historySessions(dialect, query),
+    concurrencySamples: (endpointIds, from, to) =>
+      concurrencySamples(dialect, endpointIds, from, to),
+    historyStartsAt: () => historyStartsAt(dialect),
+    pruneHistory: (before) => pruneHistory(dialect, before),
     close: () => dialect.close(),
   };
 }

@@ -77,6 +77,84 @@ export interface SessionKey {
   connectionId: string;
 }
 
+/** The statuses AWS gives a connection, as the history keeps them. */
+export const HISTORY_STATUSES = [
+  'active',
+  'terminating',
+  'terminated',
+  'failed-to-terminate',
+] as const;
+
+export type HistoryStatus = (typeof HISTORY_STATUSES)[number];
+
+/** A session as one poll saw it, for the history. */
+export interface ObservedSession {
+  endpointId: string;
+  connectionId: string;
+  username: string | null;
+  commonName: string | null;
+  clientIp: string | null;
+  clientIpv6: string | null;
+  status: HistoryStatus;
+  postureCompliance: readonly string[];
+  /** AWS's established time; `null` when AWS gave none (the poll's time is kept instead). */
+  startedAt: Date | null;
+  /** `null` while active. */
+  endedAt: Date | null;
+  ingressBytes: number | null;
+  egressBytes: number | null;
+  ingressPackets: number | null;
+  egressPackets: number | null;
+}
+
+/** A session the history holds. */
+export interface HistorySession extends Omit<ObservedSession, 'startedAt' | 'postureCompliance'> {
+  startedAt: Date;
+  postureCompliance: string[];
+  /** The first and the last poll that saw it. */
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+}
+
+/** What one poll of one endpoint gives the history. */
+export interface HistoryPoll {
+  endpointId: string;
+  /** When the poll started. */
+  at: Date;
+  /** Every session AWS listed (active and ended), every page. */
+  sessions: readonly ObservedSession[];
+  /** Sessions AWS listed as active: the concurrency sample. */
+  active: number;
+}
+
+/** What recording a poll changed. */
+export interface HistoryWrite {
+  /** Sessions seen for the first time. */
+  added: number;
+  /** Open sessions this poll no longer listed, closed at their last sighting. */
+  closed: number;
+}
+
+/**
+ * Which sessions of the history: those overlapping [from, to) — started
+ * before `to`, and still active or ended at or after `from` — of these
+ * endpoints (ids), optionally of one person (user name or common name, exact).
+ * `at=` is the instant t as [t, t + 1 ms).
+ */
+export interface HistoryQuery {
+  endpointIds: readonly string[] | 'all';
+  from: Date;
+  to: Date;
+  person?: string;
+}
+
+/** The active count of one endpoint at one poll. */
+export interface StoredSample {
+  endpointId: string;
+  at: Date;
+  active: number;
+}
+
 /**
  * The persistent state. Every method may reject with the driver's error when
  * the database is unavailable; none swallows errors. Times go in and come out
@@ -155,6 +233,30 @@ export interface StateStore {
    * `before`, audit entries older than `auditBefore`; returns rows deleted (marks included).
    */
   prune(before: Date, auditBefore: Date): Promise<number>;
+  /**
+   * Records one poll of one endpoint in the history, in one transaction: each
+   * session once per (endpointId, connectionId), its status, end, counters
+   * and last sighting updated while it is open or when they change; open
+   * sessions of the endpoint this poll did not list closed at their last
+   * sighting (they ended while nobody looked); the concurrency sample.
+   * Recording the same poll twice changes nothing more.
+   */
+  recordHistory(poll: HistoryPoll): Promise<HistoryWrite>;
+  /**
+   * The sessions a query selects, ordered by start (then endpoint, then
+   * connection id), read a page at a time: iterate without holding them all.
+   */
+  historySessions(query: HistoryQuery): AsyncIterable<HistorySession>;
+  /** Samples of these endpoints taken in [from, to), by time then endpoint. */
+  concurrencySamples(
+    endpointIds: readonly string[] | 'all',
+    from: Date,
+    to: Date,
+  ): Promise<StoredSample[]>;
+  /** The first sample: when the history begins; `null` before the first poll. */
+  historyStartsAt(): Promise<Date | null>;
+  /** Deletes sessions that ended, and samples taken, before `before`; returns rows deleted. */
+  pruneHistory(before: Date): Promise<number>;
   /** Closes connections; Postgres also gives up any lead. The store is unusable afterwards. */
   close(): Promise<void>;
 }
@@ -202,4 +304,11 @@ export function latestPerSession(sessions: readonly EndedSession[]): EndedSessio
     byKey.set(JSON.stringify([session.endpointId, session.connectionId]), session);
   }
   return [...byKey.values()];
+}
+
+/** Reads a stored history status back; throws on anything else. */
+export function toHistoryStatus(value: string): HistoryStatus {
+  const status = HISTORY_STATUSES.find((known) => known === value);
+  if (status === undefined) throw new Error(`Unexpected session status in the history: ${value}`);
+  return status;
 }

@@ -111,6 +111,62 @@ describe('the maintenance job', () => {
   });
 });
 
+describe('the maintenance job and the session history', () => {
+  it('prunes history older than HISTORY_DAYS (default 90) and keeps the rest', async () => {
+    const now = new Date('2026-11-27T09:00:00Z');
+    const store = await openStore('sqlite::memory:', { now: () => now });
+    const ago = (days: number) => new Date(now.getTime() - days * DAY_MS);
+    const ended = (id: string, days: number) => ({
+      endpointId: ENDPOINT,
+      connectionId: id,
+      username: 'alice',
+      commonName: null,
+      clientIp: null,
+      clientIpv6: null,
+      status: 'terminated' as const,
+      postureCompliance: [],
+      startedAt: ago(days + 1),
+      endedAt: ago(days),
+      ingressBytes: 1,
+      egressBytes: 1,
+      ingressPackets: 1,
+      egressPackets: 1,
+    });
+    try {
+      for (const days of [91, 89, 29]) {
+        await store.recordHistory({
+          endpointId: ENDPOINT,
+          at: ago(days),
+          sessions: [ended(`c-${days}`, days)],
+          active: 0,
+        });
+      }
+      const quiet = createLogger('error', () => {});
+      const kept = async () => {
+        const ids: string[] = [];
+        for await (const s of store.historySessions({
+          endpointIds: 'all',
+          from: ago(365),
+          to: now,
+        })) {
+          ids.push(s.connectionId);
+        }
+        return ids;
+      };
+      // One session and one sample are past 90 days.
+      const job = createMaintenanceJob({ store, logger: quiet });
+      expect(await runJob(job, now, undefined)).toEqual({ kind: 'pruned', removed: 2 });
+      expect(await kept()).toEqual(['c-89', 'c-29']);
+      expect(await store.historyStartsAt()).toEqual(ago(89));
+      const shorter = createMaintenanceJob({ store, logger: quiet, historyDays: 30 });
+      expect(await runJob(shorter, now, undefined)).toEqual({ kind: 'pruned', removed: 2 });
+      expect(await kept()).toEqual(['c-29']);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

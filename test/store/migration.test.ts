@@ -326,7 +326,7 @@ const SINCE_PREVIOUS = MIGRATIONS.filter((m) => m.version > 2);
 
 /** A next migration, as a feature would add one: a table with a time, a counter and an id. */
 const nextMigration: Migration = {
-  version: MIGRATIONS.length + 1,
+  version: Math.max(...MIGRATIONS.map((m) => m.version)) + 1,
   name: 'session history (test)',
   async up(db, t) {
     await t

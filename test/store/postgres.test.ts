@@ -105,12 +105,14 @@ describe.skipIf(!databaseUrl)(`postgres${SKIP_REASON}`, () => {
       });
       expect(found).toEqual([
         'audit_log',
+        'concurrency_samples',
         'digest_intents',
         'digest_posts',
         'gap_reports',
         'gaps',
         'polls',
         'schema_migrations',
+        'session_history',
         'session_reports',
         'sessions',
       ]);

@@ -9,7 +9,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DigestIntent, DigestPost, EndedSession, StateStore } from '../../src/store/types.js';
+import type {
+  DigestIntent,
+  DigestPost,
+  EndedSession,
+  HistoryPoll,
+  HistorySession,
+  ObservedSession,
+  StateStore,
+} from '../../src/store/types.js';
 
 const T0 = Date.parse('2024-05-01T10:00:00.000Z');
 const MINUTE = 60_000;
@@ -55,6 +63,39 @@ function post(digestId: string, tickAt: Date, extra: Partial<DigestPost> = {}): 
     sessionCount: 0,
     ...extra,
   };
+}
+
+function observed(
+  endpointId: string,
+  connectionId: string,
+  extra: Partial<ObservedSession> = {},
+): ObservedSession {
+  return {
+    endpointId,
+    connectionId,
+    username: 'alice',
+    commonName: 'alice.vpn.example.com',
+    clientIp: '10.0.0.7',
+    clientIpv6: null,
+    status: 'active',
+    postureCompliance: ['compliant'],
+    startedAt: at(0),
+    endedAt: null,
+    ingressBytes: 1_000,
+    egressBytes: 2_000,
+    ingressPackets: 10,
+    egressPackets: 20,
+    ...extra,
+  };
+}
+
+function poll(
+  endpointId: string,
+  pollAt: Date,
+  sessions: ObservedSession[],
+  active: number,
+): HistoryPoll {
+  return { endpointId, at: pollAt, sessions, active };
 }
 
 const keyOf = (s: EndedSession) => ({ endpointId: s.endpointId, connectionId: s.connectionId });
@@ -539,6 +580,200 @@ export function describeStoreContract(
         for (const other of others) {
           expect(await other.pendingSessions(digest, [endpoint], at(60), at(-60))).toEqual([ended]);
         }
+      });
+    });
+
+    describe('history', () => {
+      /** Everything a query selects, read through the store's pages. */
+      const all = async (iterable: AsyncIterable<HistorySession>): Promise<HistorySession[]> => {
+        const sessions: HistorySession[] = [];
+        for await (const s of iterable) sessions.push(s);
+        return sessions;
+      };
+
+      it('records a session once, follows its counters, and ends it when AWS ends it', async () => {
+        const store = await openStore();
+        const endpoint = id('cvpn-endpoint');
+        const up = observed(endpoint, 'c1', { startedAt: at(0), ingressBytes: 10 });
+        expect(await store.recordHistory(poll(endpoint, at(5), [up], 1))).toEqual({
+          added: 1,
+          closed: 0,
+        });
+        await store.recordHistory(poll(endpoint, at(10), [{ ...up, ingressBytes: 99 }], 1));
+        const query = { endpointIds: [endpoint], from: at(-60), to: at(60) };
+        expect(await all(store.historySessions(query))).toEqual([
+          {
+            ...up,
+            postureCompliance: ['compliant'],
+            ingressBytes: 99,
+            startedAt: at(0),
+            firstSeenAt: at(5),
+            lastSeenAt: at(10),
+          },
+        ]);
+        const ended = { ...up, status: 'terminated' as const, endedAt: at(12), ingressBytes: 120 };
+        expect(await store.recordHistory(poll(endpoint, at(15), [ended], 0))).toEqual({
+          added: 0,
+          closed: 0,
+        });
+        // AWS lists it for another hour; the row stays as it ended.
+        await store.recordHistory(poll(endpoint, at(20), [ended], 0));
+        const [row] = await all(store.historySessions(query));
+        expect(row).toMatchObject({ status: 'terminated', endedAt: at(12), ingressBytes: 120 });
+        expect(row?.lastSeenAt).toEqual(at(15));
+      });
+
+      it('continues a session across a second instance (a restart) and never duplicates it', async () => {
+        const endpoint = id('cvpn-endpoint');
+        const up = observed(endpoint, 'c1', { startedAt: at(0) });
+        await (await openStore()).recordHistory(poll(endpoint, at(5), [up], 1));
+        const restarted = await openStore();
+        expect(await restarted.recordHistory(poll(endpoint, at(6), [up], 1))).toEqual({
+          added: 0,
+          closed: 0,
+        });
+        const rows = await all(
+          restarted.historySessions({ endpointIds: [endpoint], from: at(0), to: at(10) }),
+        );
+        expect(rows.map((r) => [r.connectionId, r.firstSeenAt, r.lastSeenAt])).toEqual([
+          ['c1', at(5), at(6)],
+        ]);
+      });
+
+      it('closes an open session a poll no longer lists at its last sighting, on that endpoint only', async () => {
+        const store = await openStore();
+        const [endpoint, other] = [id('cvpn-endpoint'), id('cvpn-endpoint')];
+        await store.recordHistory(poll(endpoint, at(5), [observed(endpoint, 'gone')], 1));
+        await store.recordHistory(poll(other, at(5), [observed(other, 'elsewhere')], 1));
+        // A 90-minute outage: AWS forgot the session meanwhile.
+        expect(await store.recordHistory(poll(endpoint, at(95), [], 0))).toEqual({
+          added: 0,
+          closed: 1,
+        });
+        const rows = await all(
+          store.historySessions({ endpointIds: [endpoint, other], from: at(0), to: at(100) }),
+        );
+        const byId = Object.fromEntries(rows.map((r) => [r.connectionId, [r.status, r.endedAt]]));
+        expect(byId).toEqual({ gone: ['terminated', at(5)], elsewhere: ['active', null] });
+      });
+
+      it('selects sessions overlapping a period, ordered by start, across pages', async () => {
+        const store = await openStore();
+        const endpoint = id('cvpn-endpoint');
+        const sessions = Array.from({ length: 4_500 }, (_, i) =>
+          observed(endpoint, `c${String(i).padStart(5, '0')}`, {
+            status: 'terminated',
+            startedAt: at(i),
+            endedAt: at(i + 10),
+          }),
+        );
+        await store.recordHistory(poll(endpoint, at(5_000), sessions, 0));
+        const rows = await all(
+          store.historySessions({ endpointIds: [endpoint], from: at(100), to: at(4_000) }),
+        );
+        // Ended at or after minute 100 (started at 90 or later), started before minute 4,000.
+        expect(rows).toHaveLength(4_000 - 90);
+        expect(rows[0]?.connectionId).toBe('c00090');
+        expect(rows.at(-1)?.connectionId).toBe('c03999');
+        expect(
+          rows.every((r, i) => i === 0 || (rows[i - 1] as HistorySession).startedAt <= r.startedAt),
+        ).toBe(true);
+      });
+
+      it('answers at an instant from the first to the last millisecond of a session', async () => {
+        const store = await openStore();
+        const endpoint = id('cvpn-endpoint');
+        const s = observed(endpoint, 'c1', {
+          status: 'terminated',
+          startedAt: at(0),
+          endedAt: at(30),
+        });
+        await store.recordHistory(poll(endpoint, at(40), [s], 0));
+        const atInstant = (t: Date) =>
+          all(
+            store.historySessions({ endpointIds: 'all', from: t, to: new Date(t.getTime() + 1) }),
+          ).then((rows) => rows.filter((r) => r.endpointId === endpoint).length);
+        expect(await atInstant(at(-0.001 / 60))).toBe(0);
+        expect(await atInstant(at(0))).toBe(1);
+        expect(await atInstant(at(30))).toBe(1);
+        expect(await atInstant(new Date(at(30).getTime() + 1))).toBe(0);
+      });
+
+      it('selects one person by user name or common name', async () => {
+        const store = await openStore();
+        const endpoint = id('cvpn-endpoint');
+        await store.recordHistory(
+          poll(
+            endpoint,
+            at(5),
+            [
+              observed(endpoint, 'c1', { username: 'bob', commonName: 'bob.example' }),
+              observed(endpoint, 'c2', { username: null, commonName: 'carol.example' }),
+              observed(endpoint, 'c3', { username: 'dave', commonName: 'dave.example' }),
+            ],
+            3,
+          ),
+        );
+        const ids = async (person: string) =>
+          (
+            await all(
+              store.historySessions({ endpointIds: [endpoint], from: at(0), to: at(10), person }),
+            )
+          ).map((r) => r.connectionId);
+        expect(await ids('bob')).toEqual(['c1']);
+        expect(await ids('carol.example')).toEqual(['c2']);
+        expect(await ids('nobody')).toEqual([]);
+      });
+
+      it('keeps one sample per endpoint and poll, and says when history starts', async () => {
+        const store = await openStore();
+        const [endpoint, other] = [id('cvpn-endpoint'), id('cvpn-endpoint')];
+        const early = new Date('1970-01-02T00:00:00Z');
+        await store.recordHistory(poll(endpoint, early, [], 2));
+        await store.recordHistory(poll(endpoint, early, [], 2));
+        await store.recordHistory(poll(other, new Date(early.getTime() + MINUTE), [], 5));
+        expect(await store.historyStartsAt()).toEqual(early);
+        expect(
+          await store.concurrencySamples(
+            [endpoint, other],
+            early,
+            new Date(early.getTime() + 2 * MINUTE),
+          ),
+        ).toEqual([
+          { endpointId: endpoint, at: early, active: 2 },
+          { endpointId: other, at: new Date(early.getTime() + MINUTE), active: 5 },
+        ]);
+        expect(await store.pruneHistory(new Date('1970-01-03T00:00:00Z'))).toBe(2);
+        expect(await store.concurrencySamples([endpoint, other], early, at(0))).toEqual([]);
+      });
+
+      it('prunes sessions that ended before the cutoff, never open ones', async () => {
+        const store = await openStore();
+        const endpoint = id('cvpn-endpoint');
+        const t = (day: number) => new Date(Date.UTC(1975, 0, day));
+        await store.recordHistory(
+          poll(
+            endpoint,
+            t(3),
+            [
+              observed(endpoint, 'old', { status: 'terminated', startedAt: t(1), endedAt: t(2) }),
+              observed(endpoint, 'recent', {
+                status: 'terminated',
+                startedAt: t(1),
+                endedAt: t(3),
+              }),
+              observed(endpoint, 'open', { startedAt: t(1) }),
+            ],
+            1,
+          ),
+        );
+        // The sample at day 3 stays; the old session goes.
+        expect(await store.pruneHistory(t(3))).toBe(1);
+        const rows = await all(
+          store.historySessions({ endpointIds: [endpoint], from: t(0), to: t(10) }),
+        );
+        expect(rows.map((r) => r.connectionId).sort()).toEqual(['open', 'recent']);
+        await store.pruneHistory(t(4));
       });
     });
 

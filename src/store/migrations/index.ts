@@ -6,8 +6,9 @@
 import { digestState } from './001-digest-state.js';
 import { auditLog } from './002-audit-log.js';
 import { digestIntents } from './003-digest-intents.js';
+import { history } from './004-history.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
 
-export const MIGRATIONS: readonly Migration[] = [digestState, auditLog, digestIntents];
+export const MIGRATIONS: readonly Migration[] = [digestState, auditLog, digestIntents, history];
