@@ -82,7 +82,29 @@ export interface Config {
   readonly databaseUrl: string;
   readonly role: Role;
   readonly logLevel: LogLevel;
+  readonly history: HistoryConfig;
+  readonly pricing: PricingConfig;
 }
+
+/** Session history: how often the collector polls for it, how long it is kept. */
+export interface HistoryConfig {
+  /** `HISTORY_POLL_SECONDS`, default the digest poll interval. */
+  readonly pollSeconds: number;
+  /** `HISTORY_DAYS`, default 90. */
+  readonly days: number;
+}
+
+/** Prices of a connection-hour, for reports (USD). */
+export interface PricingConfig {
+  readonly currency: 'USD';
+  /** `VPN_CONNECTION_HOUR_PRICE`, default 0.05 (the us-east-1 list price). */
+  readonly perConnectionHour: number;
+  /** `connectionHourPrice` of the YAML file's endpoints, by alias. */
+  readonly byEndpoint: Readonly<Record<string, number>>;
+}
+
+/** The us-east-1 list price of a Client VPN connection-hour, USD. */
+export const DEFAULT_CONNECTION_HOUR_PRICE = 0.05;
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/vpn-conns.db';
 export const DEFAULT_DIGEST_CRON = '0 * * * *';
@@ -161,6 +183,10 @@ const fileEndpointSchema = z
       .regex(ROLE_ARN, {
         error: 'is not an IAM role ARN such as arn:aws:iam::123456789012:role/vpn-conns',
       })
+      .optional(),
+    connectionHourPrice: z
+      .number({ error: 'is not a price such as 0.05 (USD per connection-hour)' })
+      .min(0, { error: 'must not be negative' })
       .optional(),
   })
   .strict();
@@ -252,11 +278,16 @@ function databaseUrlProblem(url: string): string | null {
   return `${scheme === undefined ? 'is not a URL' : `has the unsupported scheme ${scheme}:`}; ${DATABASE_EXPECTED}`;
 }
 
-const integer = (name: string, min: number, max: number, fallback: number) =>
+const integer = <F extends number | undefined>(
+  name: string,
+  min: number,
+  max: number,
+  fallback: F,
+) =>
   z
     .string()
     .optional()
-    .transform((value, ctx) => {
+    .transform((value, ctx): number | F => {
       if (value === undefined || value.trim() === '') return fallback;
       const n = Number(value);
       if (!Number.isInteger(n) || n < min || n > max) {
@@ -376,6 +407,23 @@ const envSchema = z.object({
   VPN_CONNS_ROLE: ROLE.optional().default('all'),
   VPN_CONNS_CONFIG: z.string().optional(),
   DIGEST_POLL_SECONDS: integer('seconds', 10, 3600, 300),
+  HISTORY_POLL_SECONDS: integer('seconds', 10, 3600, undefined),
+  HISTORY_DAYS: integer('days', 1, 3650, 90),
+  VPN_CONNECTION_HOUR_PRICE: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return DEFAULT_CONNECTION_HOUR_PRICE;
+      const price = Number(value);
+      if (!Number.isFinite(price) || price < 0 || value.trim() === '') {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${value}" is not a price such as 0.05 (USD per connection-hour)`,
+        });
+        return DEFAULT_CONNECTION_HOUR_PRICE;
+      }
+      return price;
+    }),
   VPN_CONNS_ALLOWED: z
     .string()
     .optional()
@@ -616,15 +664,6 @@ export function loadConfig(
   const role = parsed.success ? parsed.data.VPN_CONNS_ROLE : (source.VPN_CONNS_ROLE ?? 'all');
   if (purpose === 'bot') {
     problems.push(...slackProblems(source, role));
-    if (
-      role === 'worker' &&
-      digests.length === 0 &&
-      !problems.some((p) => p.startsWith('DIGEST_'))
-    ) {
-      problems.push(
-        'VPN_CONNS_ROLE: worker runs only the digests, and none is configured (set DIGEST_CHANNEL)',
-      );
-    }
   } else if (parsed.success && source.SLACK_BOT_TOKEN !== undefined) {
     // The terminal command ignores Slack, but a half-configured bot token is still worth a line.
     problems.push(...slackProblems(source, role));
@@ -646,6 +685,19 @@ export function loadConfig(
     databaseUrl: value.DATABASE_URL,
     role: value.VPN_CONNS_ROLE,
     logLevel: value.LOG_LEVEL,
+    history: {
+      pollSeconds: value.HISTORY_POLL_SECONDS ?? file.pollSeconds ?? value.DIGEST_POLL_SECONDS,
+      days: value.HISTORY_DAYS,
+    },
+    pricing: {
+      currency: 'USD',
+      perConnectionHour: value.VPN_CONNECTION_HOUR_PRICE,
+      byEndpoint: Object.fromEntries(
+        (file.endpoints ?? []).flatMap((e) =>
+          e.connectionHourPrice === undefined ? [] : [[e.alias, e.connectionHourPrice]],
+        ),
+      ),
+    },
   };
 }
 

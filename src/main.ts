@@ -108,6 +108,8 @@ async function main(): Promise<void> {
     role: config.role,
     digests: config.digests,
     pollSeconds: config.pollSeconds,
+    historyPollSeconds: config.history.pollSeconds,
+    historyDays: config.history.days,
     store,
     gateway,
     catalogue,

@@ -47,7 +47,59 @@ describe('loadConfig', () => {
       databaseUrl: 'sqlite:./data/vpn-conns.db',
       role: 'all',
       logLevel: 'info',
+      history: { pollSeconds: 300, days: 90 },
+      pricing: { currency: 'USD', perConnectionHour: 0.05, byEndpoint: {} },
     });
+  });
+
+  it('reads the history and price settings, the history polling as often as the digest by default', () => {
+    const base = { AWS_REGION: 'eu-west-1' };
+    expect(loadConfig({ ...base, DIGEST_POLL_SECONDS: '120' }).history).toEqual({
+      pollSeconds: 120,
+      days: 90,
+    });
+    const config = loadConfig({
+      ...base,
+      DIGEST_POLL_SECONDS: '120',
+      HISTORY_POLL_SECONDS: '60',
+      HISTORY_DAYS: '30',
+      VPN_CONNECTION_HOUR_PRICE: '0.1',
+    });
+    expect(config.history).toEqual({ pollSeconds: 60, days: 30 });
+    expect(config.pricing.perConnectionHour).toBe(0.1);
+    expect(
+      problems({
+        ...base,
+        HISTORY_POLL_SECONDS: '5',
+        HISTORY_DAYS: '0',
+        VPN_CONNECTION_HOUR_PRICE: 'free',
+      }),
+    ).toEqual([
+      'HISTORY_POLL_SECONDS: "5" is not a whole number from 10 to 3600 (seconds)',
+      'HISTORY_DAYS: "0" is not a whole number from 1 to 3650 (days)',
+      'VPN_CONNECTION_HOUR_PRICE: "free" is not a price such as 0.05 (USD per connection-hour)',
+    ]);
+  });
+
+  it('reads per-endpoint connection-hour prices from the YAML file', () => {
+    const yaml = [
+      'endpoints:',
+      '  - alias: prod',
+      '    id: cvpn-endpoint-0123456789abcdef0',
+      '    connectionHourPrice: 0.15',
+      '  - alias: us',
+      '    id: cvpn-endpoint-0123456789abcdef1',
+    ].join('\n');
+    const config = loadConfig({ AWS_REGION: 'eu-west-1', VPN_CONNS_CONFIG: 'f.yml' }, () => yaml);
+    expect(config.pricing).toEqual({
+      currency: 'USD',
+      perConnectionHour: 0.05,
+      byEndpoint: { prod: 0.15 },
+    });
+    expect(config.aws.endpoints?.[0]).not.toHaveProperty('connectionHourPrice');
+    expect(
+      problems({ AWS_REGION: 'eu-west-1', VPN_CONNS_CONFIG: 'f.yml' }, yaml.replace('0.15', '-1')),
+    ).toEqual(['f.yml:4: endpoints[0].connectionHourPrice: must not be negative']);
   });
 
   it('falls back to AWS_DEFAULT_REGION and treats empty values as unset', () => {
@@ -343,15 +395,14 @@ describe('loadConfig', () => {
     ).toEqual([
       'SLACK_SIGNING_SECRET: is required for HTTP mode (Basic Information → Signing Secret), or set SLACK_APP_TOKEN=xapp-… for Socket Mode',
     ]);
+    // A worker with no digest still collects the session history.
     expect(
-      problems(
+      loadConfig(
         { AWS_REGION: 'eu-west-1', SLACK_BOT_TOKEN: 'xoxb-1234-abcd', VPN_CONNS_ROLE: 'worker' },
-        '',
+        () => '',
         'bot',
-      ),
-    ).toEqual([
-      'VPN_CONNS_ROLE: worker runs only the digests, and none is configured (set DIGEST_CHANNEL)',
-    ]);
+      ).role,
+    ).toBe('worker');
   });
 
   it('checks DATABASE_URL with the rest, naming the scheme and never the URL', () => {

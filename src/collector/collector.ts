@@ -4,15 +4,18 @@
  * soon forget: every ended session once (AWS lists one for 60 minutes after it
  * ended), the poll itself, and — when two successful polls of an endpoint are
  * further apart than that window — the interval in between as a coverage gap.
- * It is the only writer of session rows; consumers (the digest job today;
- * reports, alerts, App Home and metrics next) read the store.
+ * Every poll also goes to the session history: each session AWS listed,
+ * active or ended, with its counters, and the endpoint's active count (see
+ * `StateStore.recordHistory`).
+ * It is the only writer of session rows; consumers (the digest job, history
+ * and reports; alerts, App Home and metrics next) read the store.
  *
  * A round runs on the leader only (the scheduler's `collector` job, every
  * poll interval); a digest also calls `collect` for its own endpoints right
  * before it posts, so what ended just before the tick is in it.
  */
 import type { Logger } from '../logger.js';
-import type { EndedSession, StateStore } from '../store/types.js';
+import type { EndedSession, ObservedSession, StateStore } from '../store/types.js';
 import type { EndpointCatalogue } from '../vpn/catalogue.js';
 import type { Connection } from '../vpn/connection.js';
 import type { Endpoint } from '../vpn/endpoint.js';
@@ -43,6 +46,10 @@ export interface EndpointPoll {
   readonly ended: number;
   /** Ended sessions recorded for the first time. */
   readonly recorded: number;
+  /** Sessions the history saw for the first time (active or ended). */
+  readonly historyAdded: number;
+  /** Open sessions in the history this poll no longer saw, closed at their last sighting. */
+  readonly historyClosed: number;
   readonly gap: FoundGap | null;
 }
 
@@ -104,6 +111,31 @@ export function toEndedSession(connection: Connection, now: Date): EndedSession 
   };
 }
 
+/** A connection as the history keeps it; `null` for a status this version does not know. */
+export function toObservedSession(connection: Connection): ObservedSession | null {
+  if (connection.status === null) return null;
+  return {
+    endpointId: connection.endpointId,
+    connectionId: connection.connectionId,
+    username: connection.username,
+    commonName: connection.commonName,
+    clientIp: connection.clientIp,
+    clientIpv6: connection.clientIpv6,
+    status: connection.status,
+    postureCompliance: connection.postureCompliance,
+    startedAt: connection.establishedAt,
+    // AWS may omit an ended session's end: when it last updated the record stands in.
+    endedAt:
+      connection.status === 'terminated' || connection.status === 'failed-to-terminate'
+        ? (connection.endedAt ?? connection.observedAt)
+        : null,
+    ingressBytes: connection.ingressBytes,
+    egressBytes: connection.egressBytes,
+    ingressPackets: connection.ingressPackets,
+    egressPackets: connection.egressPackets,
+  };
+}
+
 /** The endpoints of several consumers together: `all` if any wants all. */
 export function unionOfSelections(selections: readonly EndpointSelection[]): EndpointSelection {
   const aliases = new Set<string>();
@@ -128,15 +160,25 @@ export async function pollEndpoint(endpoint: Endpoint, deps: CollectorDeps): Pro
   // The time the poll started bounds what it can still see: sessions ended after at − 60 min.
   const at = deps.now();
   const ended: EndedSession[] = [];
+  const observed: ObservedSession[] = [];
   let active = 0;
   for await (const page of deps.gateway.listConnections(endpoint)) {
     for (const connection of page) {
       const session = toEndedSession(connection, at);
       if (session) ended.push(session);
       else if (connection.status === 'active') active += 1;
+      const seen = toObservedSession(connection);
+      if (seen) observed.push(seen);
     }
   }
   const recorded = await deps.store.recordSessions(ended);
+  // Every page read: only now may the history close what this poll no longer lists.
+  const history = await deps.store.recordHistory({
+    endpointId: endpoint.id,
+    at,
+    sessions: observed,
+    active,
+  });
   // The gap before the poll: a process that dies between the two must find the gap again at
   // its next poll, which it would not once this poll's time were recorded.
   const previous = await deps.store.lastPoll(endpoint.id);
@@ -151,7 +193,16 @@ export async function pollEndpoint(endpoint: Endpoint, deps: CollectorDeps): Pro
     );
   }
   await deps.store.recordPoll(endpoint.id, at);
-  return { endpoint, at, active, ended: ended.length, recorded, gap };
+  return {
+    endpoint,
+    at,
+    active,
+    ended: ended.length,
+    recorded,
+    historyAdded: history.added,
+    historyClosed: history.closed,
+    gap,
+  };
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * What a process runs in the background, by role: maintenance on every role;
- * on `all` and `worker`, when a digest is configured, the collector (every
- * poll interval) and one job per digest — all leader-only, under one
- * leadership. The composition root builds this once and starts the scheduler.
+ * on `all` and `worker` the collector over every endpoint (it keeps the
+ * session history, digest or not) and one job per configured digest — all
+ * leader-only, under one leadership. The composition root builds this once
+ * and starts the scheduler.
  *
  * A new scheduled consumer (a weekly report, say) is one more `ScheduledJob`
  * pushed here: a cron and time zone from its config, `leaderOnly: true`, and a
@@ -11,12 +12,7 @@
  * `jobs/digest.ts` does. A consumer that needs endpoints polled adds its
  * endpoint selection to the collector's scope.
  */
-import {
-  type Collector,
-  type CollectResult,
-  createCollector,
-  unionOfSelections,
-} from '../collector/collector.js';
+import { type Collector, type CollectResult, createCollector } from '../collector/collector.js';
 import type { DigestConfig, Role } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { StateStore } from '../store/types.js';
@@ -43,7 +39,12 @@ export function createCollectorJob(
 export interface BackgroundDeps {
   readonly role: Role;
   readonly digests: readonly DigestConfig[];
+  /** The digests' poll interval (`DIGEST_POLL_SECONDS`). */
   readonly pollSeconds: number;
+  /** The history's poll interval (`HISTORY_POLL_SECONDS`); default `pollSeconds`. */
+  readonly historyPollSeconds?: number;
+  /** Days of history kept (`HISTORY_DAYS`); default 90. */
+  readonly historyDays?: number;
   readonly store: StateStore;
   readonly gateway: VpnGateway;
   readonly catalogue: EndpointCatalogue;
@@ -59,7 +60,7 @@ export interface Background {
   readonly scheduler: Scheduler;
   /** The jobs the scheduler runs. */
   readonly jobs: readonly ScheduledJob[];
-  /** The collector's job (scheduled on `all` and `worker` when a digest is configured). */
+  /** The collector's job (scheduled on `all` and `worker`). */
   readonly collectorJob: ScheduledJob<CollectResult>;
   readonly leadership: Leadership;
   readonly collector: Collector;
@@ -69,14 +70,24 @@ export interface Background {
   readonly nextDigestRun: (name: string) => Date | null;
 }
 
+/**
+ * How often the collector polls: the history's interval, but never less often
+ * than a configured digest needs (its ended sessions are listed for 60 minutes).
+ */
+export function collectorIntervalSeconds(deps: BackgroundDeps): number {
+  const history = deps.historyPollSeconds ?? deps.pollSeconds;
+  return deps.digests.length === 0 ? history : Math.min(history, deps.pollSeconds);
+}
+
 /** Builds the collector, the jobs this role runs, and their scheduler; nothing runs until `scheduler.start()`. */
 export function createBackground(deps: BackgroundDeps): Background {
   const { store, logger, now } = deps;
+  const everySeconds = collectorIntervalSeconds(deps);
   const leadership = createLeadership({
     store,
     holder: deps.holder,
     // Renewed every poll: two poll intervals survive one slow or failed round.
-    leaseMs: deps.pollSeconds * 2000,
+    leaseMs: everySeconds * 2000,
     logger,
   });
   const collector = createCollector({
@@ -85,7 +96,8 @@ export function createBackground(deps: BackgroundDeps): Background {
     store,
     logger,
     now,
-    scope: unionOfSelections(deps.digests.map((d) => d.endpoints)),
+    // Every endpoint: the history keeps them all, whatever the digests read.
+    scope: 'all',
     ...(deps.concurrency ? { concurrency: deps.concurrency } : {}),
   });
   const digests =
@@ -100,9 +112,15 @@ export function createBackground(deps: BackgroundDeps): Background {
           logger,
           now,
         });
-  const collectorJob = createCollectorJob(collector, deps.pollSeconds * 1000);
-  const jobs: ScheduledJob[] = [createMaintenanceJob({ store, logger })];
-  if (deps.role !== 'web' && digests !== null) jobs.push(collectorJob, ...digests.jobs);
+  const collectorJob = createCollectorJob(collector, everySeconds * 1000);
+  const jobs: ScheduledJob[] = [
+    createMaintenanceJob({
+      store,
+      logger,
+      ...(deps.historyDays !== undefined ? { historyDays: deps.historyDays } : {}),
+    }),
+  ];
+  if (deps.role !== 'web') jobs.push(collectorJob, ...(digests?.jobs ?? []));
   const scheduler = createScheduler({ jobs, leadership, logger, now });
   return {
     scheduler,
