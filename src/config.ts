@@ -92,6 +92,11 @@ export interface HistoryConfig {
   readonly pollSeconds: number;
   /** `HISTORY_DAYS`, default 90. */
   readonly days: number;
+  /**
+   * Where history and report dates without an offset are read, and calendar
+   * periods fall: the first digest's time zone (`DIGEST_TIMEZONE`), else UTC.
+   */
+  readonly timeZone: string;
 }
 
 /** Prices of a connection-hour, for reports (USD). */
@@ -688,6 +693,7 @@ export function loadConfig(
     history: {
       pollSeconds: value.HISTORY_POLL_SECONDS ?? file.pollSeconds ?? value.DIGEST_POLL_SECONDS,
       days: value.HISTORY_DAYS,
+      timeZone: digests[0]?.timezone ?? 'UTC',
     },
     pricing: {
       currency: 'USD',

@@ -129,6 +129,12 @@ async function main(): Promise<void> {
       terminator: createTerminateService({ gateway, catalogue, connections: service, logger }),
       access: config.access,
       audit: createAuditTrail({ store, logger, now }),
+      history: {
+        store,
+        region: config.aws.region,
+        timeZone: config.history.timeZone,
+        pricing: config.pricing,
+      },
       logger,
       now,
       ...(background.digests !== null

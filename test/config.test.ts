@@ -47,7 +47,7 @@ describe('loadConfig', () => {
       databaseUrl: 'sqlite:./data/vpn-conns.db',
       role: 'all',
       logLevel: 'info',
-      history: { pollSeconds: 300, days: 90 },
+      history: { pollSeconds: 300, days: 90, timeZone: 'UTC' },
       pricing: { currency: 'USD', perConnectionHour: 0.05, byEndpoint: {} },
     });
   });
@@ -57,7 +57,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...base, DIGEST_POLL_SECONDS: '120' }).history).toEqual({
       pollSeconds: 120,
       days: 90,
+      timeZone: 'UTC',
     });
+    expect(
+      loadConfig({ ...base, DIGEST_CHANNEL: 'C0123456789', DIGEST_TIMEZONE: 'Europe/Berlin' })
+        .history.timeZone,
+    ).toBe('Europe/Berlin');
     const config = loadConfig({
       ...base,
       DIGEST_POLL_SECONDS: '120',
@@ -65,7 +70,7 @@ describe('loadConfig', () => {
       HISTORY_DAYS: '30',
       VPN_CONNECTION_HOUR_PRICE: '0.1',
     });
-    expect(config.history).toEqual({ pollSeconds: 60, days: 30 });
+    expect(config.history).toEqual({ pollSeconds: 60, days: 30, timeZone: 'UTC' });
     expect(config.pricing.perConnectionHour).toBe(0.1);
     expect(
       problems({

@@ -317,6 +317,10 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     if (query.kind === 'digest' || query.kind === 'audit') {
       throw new UsageError(`\`${query.kind}\` works only in Slack.`);
     }
+    if (query.kind === 'history' || query.kind === 'report') {
+      await runStored(query, config, catalogue, format, deps);
+      return EXIT_OK;
+    }
     const plan = await planList(query, catalogue, config.aws.region);
     const failures = await runList(gateway, plan, format, deps, config.aws.concurrency);
     for (const failure of failures) await deps.stderr.write(describeFailure(failure));
@@ -329,6 +333,43 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       return EXIT_AWS;
     }
     throw error;
+  }
+}
+
+/** `history` and `report`: over the store `DATABASE_URL` names, closed afterwards. */
+async function runStored(
+  query: Extract<Query, { kind: 'history' | 'report' }>,
+  config: ReturnType<typeof loadConfig>,
+  catalogue: EndpointCatalogue,
+  format: Format,
+  deps: CliDeps,
+): Promise<void> {
+  const [{ openStore }, { runStoredQuery }] = await Promise.all([
+    import('../store/index.js'),
+    import('./stored.js'),
+  ]);
+  const now = deps.now ?? (() => new Date());
+  const store = await openStore(config.databaseUrl);
+  try {
+    await runStoredQuery(query, {
+      config,
+      catalogue,
+      store,
+      format,
+      stdout: deps.stdout,
+      stderr: deps.stderr,
+      now,
+      printTable: async (connections, endpoints) => {
+        const aliases = new Map(endpoints.map((e) => [e.id, e.alias]));
+        const table = createTablePrinter(deps.stdout, tableColumns(endpoints));
+        const at = now();
+        await table.rows(
+          connections.map((c) => tableCells(c, aliases.get(c.endpointId) ?? c.endpointId, at)),
+        );
+      },
+    });
+  } finally {
+    await store.close();
   }
 }
 

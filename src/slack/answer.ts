@@ -14,6 +14,12 @@ import type { SlackMessage } from './blocks/limits.js';
 import { buildEndpointsMessage, buildHelpMessage } from './blocks/messages.js';
 import { answerConnections } from './connections-answer.js';
 import { errorMessage, outcomeOf, requestIdsOf } from './error-reply.js';
+import {
+  type AnswerUpload,
+  answerHistory,
+  answerReport,
+  type HistoryAnswerDeps,
+} from './history-answer.js';
 import type { IdentityResolver } from './identity.js';
 import type { MessageMemo } from './message-memo.js';
 import type { ValueSigner } from './signed-values.js';
@@ -36,6 +42,8 @@ export interface AnswerDeps {
   readonly audit?: AuditTrail;
   /** Signs Terminate button values; absent = no Terminate buttons. */
   readonly signer?: ValueSigner;
+  /** The session history for `history` and `report`; absent, they say it is not available. */
+  readonly history?: HistoryAnswerDeps;
 }
 
 export interface AnswerContext {
@@ -52,6 +60,8 @@ export interface Answer {
   readonly outcome: string;
   readonly endpoints?: readonly string[];
   readonly requestIds?: readonly string[];
+  /** Files that go with the message (a report's chart and CSV), uploaded after it. */
+  readonly uploads?: readonly AnswerUpload[];
 }
 
 export const ADMIN_ONLY: SlackMessage = {
@@ -110,5 +120,9 @@ async function answerOrThrow(query: Query, ctx: AnswerContext, deps: AnswerDeps)
     case 'list':
     case 'user':
       return answerConnections(query, ctx, deps);
+    case 'history':
+      return answerHistory(query, ctx, deps);
+    case 'report':
+      return answerReport(query, deps);
   }
 }

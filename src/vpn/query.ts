@@ -6,6 +6,8 @@
  * ```
  * [list] [ENDPOINT…|all] [user=NAME]… [conn=ID]… [status=STATUS[,STATUS]]
  * user NAME|@someone|me [ENDPOINT…|all] [status=…]
+ * history [user NAME|@someone|me] [ENDPOINT…|all] [since=DURATION|DATE] [at=DATE-TIME]
+ * report [24h|7d|30d|month|last-month|last-7d] [ENDPOINT…|all]
  * endpoints
  * help
  * digest [now]          (Slack only)
@@ -13,6 +15,12 @@
  * ```
  */
 import { UsageError } from '../errors.js';
+import {
+  parseInstant,
+  parseSince,
+  REPORT_PERIODS,
+  type ReportPeriodWord,
+} from '../reports/period.js';
 import { type ConnectionStatus, isConnectionStatus } from './connection.js';
 import { CONNECTION_ID, ENDPOINT_ID, type EndpointChoice } from './endpoint.js';
 
@@ -44,9 +52,39 @@ export interface UserQuery {
   readonly statuses: readonly ConnectionStatus[] | null;
 }
 
+/**
+ * Sessions from the history: by default the last 24 hours. `since` and `at`
+ * are kept as typed (checked): they are read against the clock and time zone
+ * when the query runs, so a paging button re-runs the same words.
+ */
+export interface HistoryQuery {
+  readonly kind: 'history';
+  /** `null` = everyone. */
+  readonly who: UserRef | null;
+  /** Defaults to every endpoint. */
+  readonly endpoints: EndpointSelector;
+  /** A duration (`30m`, `12h`, `7d`) or an ISO 8601 date or date-time; `null` = 24h. */
+  readonly since: string | null;
+  /** An ISO 8601 date-time: who was connected at that moment. */
+  readonly at: string | null;
+}
+
+/** Usage and cost over a period. */
+export interface ReportQuery {
+  readonly kind: 'report';
+  readonly period: ReportPeriodWord;
+  /** Defaults to every endpoint. */
+  readonly endpoints: EndpointSelector;
+}
+
+/** The period of a `report` without one. */
+export const DEFAULT_REPORT_PERIOD: ReportPeriodWord = '7d';
+
 export type Query =
   | ListQuery
   | UserQuery
+  | HistoryQuery
+  | ReportQuery
   | { readonly kind: 'endpoints' }
   | { readonly kind: 'help' }
   | { readonly kind: 'digest'; readonly action: 'show' | 'now' }
@@ -61,7 +99,16 @@ export interface ParsedCommand {
   readonly public: boolean;
 }
 
-export const COMMAND_WORDS = ['list', 'user', 'endpoints', 'help', 'digest', 'audit'] as const;
+export const COMMAND_WORDS = [
+  'list',
+  'user',
+  'endpoints',
+  'help',
+  'digest',
+  'audit',
+  'history',
+  'report',
+] as const;
 /** Words that can never be endpoint aliases. */
 export const RESERVED_WORDS: ReadonlySet<string> = new Set([
   ...COMMAND_WORDS,
@@ -78,6 +125,8 @@ export const STATUS_VALUES = ['active', 'terminated', 'terminating', 'failed-to-
 export const USAGE_LINES: readonly string[] = [
   '[ENDPOINT…|all] [user=NAME]… [conn=ID] [status=STATUS[,STATUS]]',
   'user NAME|@someone|me [ENDPOINT…|all] [status=STATUS[,STATUS]]',
+  'history [user NAME|@someone|me] [ENDPOINT…|all] [since=DURATION|DATE] [at=DATE-TIME]',
+  `report [${REPORT_PERIODS.join('|')}] [ENDPOINT…|all]`,
   'endpoints',
   'help',
 ];
@@ -91,7 +140,10 @@ export function usage(surface: Surface): string {
     // Slack mentions and `me` mean nothing in a terminal.
     return `${prefix}${line.replace('NAME|@someone|me', 'NAME')}`;
   });
-  lines.push(`STATUS: ${STATUS_VALUES.join(', ')} (default: all)`);
+  lines.push(
+    `STATUS: ${STATUS_VALUES.join(', ')} (default: all)`,
+    'DURATION: 30m, 12h, 7d (history default: 24h); DATE: 2026-12-01 or 2026-12-01T14:00 (with Z or +01:00 as given, else in DIGEST_TIMEZONE)',
+  );
   if (surface === 'slack') {
     lines.push(
       `${prefix}digest [now]`,
@@ -99,7 +151,9 @@ export function usage(surface: Surface): string {
       'Add `public` to post the answer in the channel.',
     );
   } else {
-    lines.push('Options: --json (JSON lines) or --csv   (default: a table)');
+    lines.push(
+      'Options: --json (JSON lines) or --csv   (default: a table; list, user, history, report)',
+    );
   }
   return lines.join('\n');
 }
@@ -222,6 +276,89 @@ function parseFilters(words: readonly string[], allowUserFilters: boolean): Filt
   return filters;
 }
 
+/** Far enough ahead that checking a `since=` word never calls it "in the future". */
+const CHECK_NOW = new Date('9999-01-01T00:00:00Z');
+
+/** Reads the endpoint words of `history` and `report`: every endpoint unless some are named. */
+function endpointsOf(words: readonly string[], what: string): EndpointSelector {
+  const filters = parseFiltersWithout(words, what);
+  return filters.kind === 'default' ? { kind: 'all' } : filters;
+}
+
+/** Endpoint words only (no `key=value`), for `history` and `report`. */
+function parseFiltersWithout(words: readonly string[], what: string): EndpointSelector {
+  for (const word of words) {
+    if (word.indexOf('=') > 0) {
+      throw new UsageError(
+        `Unknown filter ${quote(`${word.slice(0, word.indexOf('=') + 1)}`)}: ${what}.`,
+      );
+    }
+  }
+  return parseFilters(words, false).endpoints;
+}
+
+/** `history [user WHO] [ENDPOINT…|all] [since=…] [at=…]`. */
+function parseHistory(args: readonly string[], surface: Surface): HistoryQuery {
+  let rest = [...args];
+  let who: UserRef | null = null;
+  if (rest[0]?.toLowerCase() === 'user') {
+    who = parseUserRef(rest[1], surface);
+    rest = rest.slice(2);
+  }
+  let since: string | null = null;
+  let at: string | null = null;
+  const endpointWords: string[] = [];
+  for (const word of rest) {
+    const eq = word.indexOf('=');
+    const key = eq > 0 ? word.slice(0, eq).toLowerCase() : null;
+    const value = word.slice(eq + 1);
+    if (key !== null && value === '')
+      throw new UsageError(`${quote(word)} needs a value after "=".`);
+    if (key === 'since') {
+      parseSince(value, CHECK_NOW, 'UTC');
+      since = value;
+    } else if (key === 'at') {
+      parseInstant(value, 'UTC');
+      at = value;
+    } else {
+      endpointWords.push(word);
+    }
+  }
+  if (since !== null && at !== null) {
+    throw new UsageError(
+      'Use `since=` or `at=`, not both: `at=` asks who was connected at one moment.',
+    );
+  }
+  const endpoints = endpointsOf(endpointWords, 'history takes since= and at=');
+  return { kind: 'history', who, endpoints, since, at };
+}
+
+function isReportPeriod(word: string): word is ReportPeriodWord {
+  return (REPORT_PERIODS as readonly string[]).includes(word);
+}
+
+/** `report [PERIOD] [ENDPOINT…|all]`. */
+function parseReport(args: readonly string[]): ReportQuery {
+  let period: ReportPeriodWord | null = null;
+  const endpointWords: string[] = [];
+  for (const word of args) {
+    const lower = word.toLowerCase();
+    if (isReportPeriod(lower)) {
+      if (period !== null && period !== lower) {
+        throw new UsageError(`Give one period: ${quote(period)} or ${quote(lower)}.`);
+      }
+      period = lower;
+    } else {
+      endpointWords.push(word);
+    }
+  }
+  const endpoints = endpointsOf(
+    endpointWords,
+    `report takes a period (${REPORT_PERIODS.join(', ')}) and endpoints`,
+  );
+  return { kind: 'report', period: period ?? DEFAULT_REPORT_PERIOD, endpoints };
+}
+
 function parseUserRef(word: string | undefined, surface: Surface): UserRef {
   if (word === undefined) {
     throw new UsageError('`user` needs a name: user NAME, user @someone or user me.');
@@ -305,6 +442,10 @@ export function parseCommand(
       }
       return ok({ kind: 'audit', limit });
     }
+    case 'history':
+      return ok(parseHistory(args, surface));
+    case 'report':
+      return ok(parseReport(args));
     case 'user': {
       const who = parseUserRef(args[0], surface);
       const filters = parseFilters(args.slice(1), false);
@@ -322,6 +463,11 @@ export function parseCommand(
 function formatWord(word: string): string {
   if (word !== '' && !/[\s"\\\u201C\u201D]/.test(word)) return word;
   return `"${word.replace(/["\\\u201C\u201D]/g, (ch) => `\\${ch}`)}"`;
+}
+
+function formatWho(who: UserRef): string {
+  if (who.kind === 'me') return 'me';
+  return who.kind === 'slack-user' ? `<@${who.userId}>` : formatWord(who.name);
 }
 
 function formatSelector(selector: EndpointSelector): string[] {
@@ -348,15 +494,24 @@ export function formatQuery(query: Query): string {
     case 'audit':
       return `audit ${query.limit}`;
     case 'user': {
-      const who =
-        query.who.kind === 'me'
-          ? 'me'
-          : query.who.kind === 'slack-user'
-            ? `<@${query.who.userId}>`
-            : formatWord(query.who.name);
+      const who = formatWho(query.who);
       const endpoints = query.endpoints.kind === 'all' ? [] : formatSelector(query.endpoints);
       return ['user', who, ...endpoints, ...formatStatuses(query.statuses)].join(' ');
     }
+    case 'history':
+      return [
+        'history',
+        ...(query.who === null ? [] : ['user', formatWho(query.who)]),
+        ...(query.endpoints.kind === 'all' ? [] : formatSelector(query.endpoints)),
+        ...(query.since === null ? [] : [`since=${formatWord(query.since)}`]),
+        ...(query.at === null ? [] : [`at=${formatWord(query.at)}`]),
+      ].join(' ');
+    case 'report':
+      return [
+        'report',
+        query.period,
+        ...(query.endpoints.kind === 'all' ? [] : formatSelector(query.endpoints)),
+      ].join(' ');
     case 'list':
       return [
         'list',

@@ -182,6 +182,20 @@ function workingText(query: Query): string {
             : `${literal(truncate(query.who.name, 64))}'s`;
       return `Looking up ${who} sessions on ${where}${status}`;
     }
+    case 'history': {
+      const where = escapeMrkdwn(endpointsPhrase(query.endpoints, 'every endpoint'));
+      const who =
+        query.who === null
+          ? 'the session history'
+          : query.who.kind === 'me'
+            ? 'your session history'
+            : query.who.kind === 'slack-user'
+              ? `<@${query.who.userId}>'s session history`
+              : `${literal(truncate(query.who.name, 64))}'s session history`;
+      return `Reading ${who} on ${where}`;
+    }
+    case 'report':
+      return `Preparing the ${escapeMrkdwn(query.period)} usage report for ${escapeMrkdwn(endpointsPhrase(query.endpoints, 'every endpoint'))}`;
     case 'endpoints':
       return 'Listing the Client VPN endpoints';
     case 'digest':

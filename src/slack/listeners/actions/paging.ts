@@ -7,7 +7,7 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { UsageError } from '../../../errors.js';
 import type { ConnectionsQuery } from '../../../services/connections.js';
-import { parseCommand } from '../../../vpn/query.js';
+import { type HistoryQuery, parseCommand } from '../../../vpn/query.js';
 import { gateOf } from '../../access-middleware.js';
 import { audit } from '../../actor.js';
 import { type Answer, type AnswerDeps, answerQuery } from '../../answer.js';
@@ -17,10 +17,13 @@ import { buildUsageErrorMessage } from '../../blocks/messages.js';
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
 
 /** Parses a button's value into a query and page. @throws UsageError when tampered with. */
-export function readButton(value: unknown): { query: ConnectionsQuery; page: number } {
+export function readButton(value: unknown): {
+  query: ConnectionsQuery | HistoryQuery;
+  page: number;
+} {
   const { q, p } = decodeButtonValue(value);
   const { query } = parseCommand(q, 'slack', { slackEscaped: false });
-  if (query.kind !== 'list' && query.kind !== 'user') {
+  if (query.kind !== 'list' && query.kind !== 'user' && query.kind !== 'history') {
     throw new UsageError('This button is no longer valid: run /vpn-conns again.');
   }
   return { query, page: p };

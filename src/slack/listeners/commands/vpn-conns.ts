@@ -10,6 +10,7 @@ import { parseCommand } from '../../../vpn/query.js';
 import { gateOf } from '../../access-middleware.js';
 import { audit } from '../../actor.js';
 import { type AnswerDeps, answerQuery } from '../../answer.js';
+import { uploadAnswerFiles } from '../../answer-uploads.js';
 import { COMMAND } from '../../blocks/ids.js';
 import type { SlackMessage } from '../../blocks/limits.js';
 import {
@@ -20,6 +21,11 @@ import {
 
 export { COMMAND };
 
+const UPLOAD_FAILED: SlackMessage = {
+  text: 'The chart and the CSV could not be uploaded; the report above is complete.',
+  blocks: [],
+};
+
 /** The handler of the slash command, over its dependencies. */
 export function createVpnConnsCommand(deps: AnswerDeps) {
   return async ({
@@ -28,6 +34,7 @@ export function createVpnConnsCommand(deps: AnswerDeps) {
     respond,
     logger,
     context,
+    client,
   }: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => {
     const gate = gateOf(context);
     const { actor } = gate;
@@ -72,6 +79,16 @@ export function createVpnConnsCommand(deps: AnswerDeps) {
     await deps.turns.next();
     const answer = await answerQuery(query, { userId: command.user_id, page: 0 }, deps);
     await audit(deps.audit, actor, answer);
-    await deps.turns.run(() => reply(answer.message, parsed.public && !answer.isError));
+    const inChannel = parsed.public && !answer.isError;
+    await deps.turns.run(() => reply(answer.message, inChannel));
+    if (answer.uploads && answer.uploads.length > 0) {
+      const where = await uploadAnswerFiles(answer.uploads, {
+        client,
+        userId: command.user_id,
+        channelId: inChannel ? command.channel_id : null,
+        logger: deps.logger,
+      });
+      if (where === null) await reply(UPLOAD_FAILED);
+    }
   };
 }
