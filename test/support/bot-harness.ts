@@ -22,6 +22,7 @@ import { type AuditTrail, createAuditTrail } from '../../src/audit.js';
 import { createAwsGateway } from '../../src/aws/gateway.js';
 import { type AccessConfig, loadConfig, type SlackConfig } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/logger.js';
+import { DEFAULT_PRICING, type Pricing } from '../../src/reports/usage.js';
 import { type Ec2Emulator, startEc2Emulator } from '../../src/sandbox/ec2-emulator.js';
 import {
   blockActionsPayload,
@@ -122,6 +123,8 @@ export interface BotHarnessOptions {
   readonly access?: AccessConfig;
   /** Give the app a terminate service over the harness's own gateway: enables the Terminate buttons. */
   readonly terminate?: boolean;
+  /** Answer `history` and `report` from a SQLite store in a temporary directory (`store`). */
+  readonly history?: { readonly timeZone?: string; readonly pricing?: Pricing };
   /** Record an audit trail over a SQLite store in a temporary directory (`store`, `audit`). */
   readonly audit?: boolean;
   /** How long the app reuses user-group member lists; default the app's own (5 min). */
@@ -177,7 +180,7 @@ export interface BotHarness {
   readonly logger: Logger;
   /** Every log line, as JSON text. */
   readonly logs: string[];
-  /** The SQLite store behind the audit trail (`audit: true`), else `null`. */
+  /** The SQLite store behind the audit trail and the history (`audit`, `history`), else `null`. */
   readonly store: StateStore | null;
   /** The audit trail the app records to (`audit: true`), else `null`. */
   readonly audit: AuditTrail | null;
@@ -325,10 +328,10 @@ export async function startBotHarness(options: BotHarnessOptions = {}): Promise<
     if (storeDir !== null) rmSync(storeDir, { recursive: true, force: true });
   };
   try {
-    if (options.audit) {
+    if (options.audit || options.history) {
       storeDir = mkdtempSync(join(tmpdir(), 'vpn-conns-harness-'));
       store = await openSqliteStore(join(storeDir, 'state.db'), { now: clock.now });
-      audit = createAuditTrail({ store, logger, now: clock.now });
+      if (options.audit) audit = createAuditTrail({ store, logger, now: clock.now });
     }
     app = createApp(slackConfig, {
       service,
@@ -351,6 +354,16 @@ export async function startBotHarness(options: BotHarnessOptions = {}): Promise<
           }
         : {}),
       ...(audit ? { audit } : {}),
+      ...(store && options.history
+        ? {
+            history: {
+              store,
+              region: options.region ?? 'us-east-1',
+              timeZone: options.history.timeZone ?? 'UTC',
+              pricing: options.history.pricing ?? DEFAULT_PRICING,
+            },
+          }
+        : {}),
       ...(options.groupCacheMs !== undefined ? { groupCacheMs: options.groupCacheMs } : {}),
     });
     if (mode === 'http') {

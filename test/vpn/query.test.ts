@@ -147,6 +147,68 @@ describe('parseCommand', () => {
   });
 });
 
+describe('parseCommand: history and report', () => {
+  it('reads history with its defaults: everyone, every endpoint, the last 24 hours', () => {
+    expect(slack('history').query).toEqual({
+      kind: 'history',
+      who: null,
+      endpoints: { kind: 'all' },
+      since: null,
+      at: null,
+    });
+  });
+
+  it('reads a person, endpoints, since= and at= in any order after the person', () => {
+    expect(slack('history user bob prod since=7d').query).toEqual({
+      kind: 'history',
+      who: { kind: 'name', name: 'bob' },
+      endpoints: { kind: 'named', names: ['prod'] },
+      since: '7d',
+      at: null,
+    });
+    expect(slack('history user me at=2026-12-01T14:00').query).toMatchObject({
+      at: '2026-12-01T14:00',
+    });
+    expect(slack('history user <@U012ABCDEF|bob> all at=2026-12-01T14:00Z').query).toMatchObject({
+      who: { kind: 'slack-user', userId: 'U012ABCDEF' },
+      endpoints: { kind: 'all' },
+    });
+  });
+
+  it('refuses bad durations and dates, both since= and at=, and other filters, naming the word', () => {
+    expect(usageError(() => slack('history since=0d')).message).toContain('`0d`');
+    expect(usageError(() => slack('history since=yesterday')).message).toContain('`yesterday`');
+    expect(usageError(() => slack('history at=14:00')).message).toContain('`14:00`');
+    expect(usageError(() => slack('history since=1d at=2026-12-01T14:00')).message).toContain(
+      'not both',
+    );
+    expect(usageError(() => slack('history status=active')).message).toContain('status=');
+    expect(usageError(() => cli('history', 'user', 'me')).message).toContain('works only in Slack');
+  });
+
+  it('reads a report period (default 7d) and endpoints, and refuses two periods', () => {
+    expect(slack('report').query).toEqual({
+      kind: 'report',
+      period: '7d',
+      endpoints: { kind: 'all' },
+    });
+    expect(slack('report prod LAST-MONTH').query).toEqual({
+      kind: 'report',
+      period: 'last-month',
+      endpoints: { kind: 'named', names: ['prod'] },
+    });
+    expect(usageError(() => slack('report 7d 30d')).message).toContain('one period');
+    expect(usageError(() => slack('report since=7d')).message).toContain('report takes a period');
+  });
+
+  it('lists both in the usage of each surface', () => {
+    for (const surface of ['slack', 'cli'] as const) {
+      expect(usage(surface)).toContain('history [user NAME');
+      expect(usage(surface)).toContain('report [24h|7d|30d|month|last-month');
+    }
+  });
+});
+
 describe('formatQuery', () => {
   const roundTrip = (query: Query) =>
     parseCommand(formatQuery(query), 'slack', { slackEscaped: false }).query;
@@ -190,6 +252,24 @@ describe('formatQuery', () => {
     { kind: 'help' },
     { kind: 'digest', action: 'now' },
     { kind: 'audit', limit: 7 },
+    { kind: 'history', who: null, endpoints: { kind: 'all' }, since: null, at: null },
+    {
+      kind: 'history',
+      who: { kind: 'name', name: 'Jane Doe' },
+      endpoints: { kind: 'named', names: ['prod', 'dev'] },
+      since: '2026-12-01T14:00+01:00',
+      at: null,
+    },
+    {
+      kind: 'history',
+      who: { kind: 'slack-user', userId: 'U012ABCDEF' },
+      endpoints: { kind: 'all' },
+      since: null,
+      at: '2026-12-01T14:00:30Z',
+    },
+    { kind: 'history', who: { kind: 'me' }, endpoints: { kind: 'all' }, since: '7d', at: null },
+    { kind: 'report', period: '7d', endpoints: { kind: 'all' } },
+    { kind: 'report', period: 'last-month', endpoints: { kind: 'named', names: ['prod'] } },
   ])('gives back the same query when parsed: %j', (query) => {
     expect(roundTrip(query)).toEqual(query);
   });
