@@ -2,8 +2,9 @@
  * The composition root: read config once, build the AWS gateway, the state
  * store, the connection service, the background jobs (collector, digests,
  * maintenance) and the Slack app, then start what this process's role asks for:
- * `all` (default) = Slack listeners + collector and digests, `web` = listeners
- * only, `worker` = collector and digests only. Every role runs maintenance.
+ * `all` (default) = Slack listeners + collector (session history) and digests,
+ * `web` = listeners only, `worker` = collector and digests only. Every role
+ * runs maintenance.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -103,7 +104,7 @@ async function main(): Promise<void> {
   logger.info(`state store: ${store.kind}`);
   await checkSlackReachable({ botToken: slack.botToken, apiUrl: slack.apiUrl });
 
-  // Maintenance on every role; the collector and the digests on `all` and `worker`.
+  // Maintenance on every role; the collector (history, digests) and the digests on `all` and `worker`.
   const background = createBackground({
     role: config.role,
     digests: config.digests,
@@ -159,7 +160,7 @@ async function main(): Promise<void> {
   }
   scheduler.start();
   if (config.role !== 'web' && config.digests.length === 0) {
-    logger.info('no digest configured (DIGEST_CHANNEL unset)');
+    logger.info('no digest configured (DIGEST_CHANNEL unset): collecting the session history only');
   }
 
   const stop = async (signal: string) => {
