@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPORT_COLUMNS } from '../../src/reports/rows.js';
+import { type Ec2Emulator, startEc2Emulator } from '../../src/sandbox/ec2-emulator.js';
+import { connectionId, endpointId } from '../../src/sandbox/vpn-data.js';
 import { openStore } from '../../src/store/index.js';
 import type { ObservedSession } from '../../src/store/types.js';
 import { RECORD_COLUMNS } from '../../src/vpn/records.js';
-import { type Ec2Emulator, startEc2Emulator } from '../support/ec2-emulator.js';
-import { connectionId, endpointId } from '../support/vpn-data.js';
 
 const HOUR = 3_600_000;
 // Whole minutes, so the sessions sit at known places in the child's own clock's windows.

@@ -12,16 +12,16 @@ import type { Role } from '../../src/config.js';
 import { type Background, createBackground } from '../../src/jobs/background.js';
 import { runJob } from '../../src/jobs/scheduler.js';
 import { createLogger } from '../../src/logger.js';
-import { openStore } from '../../src/store/index.js';
-import type { HistorySession, StateStore } from '../../src/store/types.js';
-import { createEndpointCatalogue } from '../../src/vpn/catalogue.js';
-import { createManualClock, DEV, endedConnection, PROD } from '../support/digest-harness.js';
 import {
   type Ec2Emulator,
   type EmulatedConnection,
   startEc2Emulator,
-} from '../support/ec2-emulator.js';
-import { connectionId } from '../support/vpn-data.js';
+} from '../../src/sandbox/ec2-emulator.js';
+import { connectionId } from '../../src/sandbox/vpn-data.js';
+import { openStore } from '../../src/store/index.js';
+import type { HistorySession, StateStore } from '../../src/store/types.js';
+import { createEndpointCatalogue } from '../../src/vpn/catalogue.js';
+import { createManualClock, DEV, endedConnection, PROD } from '../support/digest-harness.js';
 
 const at = (hhmm: string) => new Date(`2026-11-27T${hhmm}:00Z`);
 const clock = createManualClock(at('10:00'));
@@ -58,6 +58,8 @@ function activeConnection(n: number, since: Date, bytes = 1000, endpointId = PRO
   });
 }
 
+const refuse = () => Promise.reject(new Error('no digest is configured'));
+
 /** One process: a store on `file`, the real background for `role` with no digest. */
 async function startProcess(file: string, role: Role = 'all') {
   const logger = createLogger('error', () => {}, clock.now);
@@ -86,7 +88,8 @@ async function startProcess(file: string, role: Role = 'all') {
       region: 'us-east-1',
       logger,
     }),
-    poster: { post: () => Promise.reject(new Error('no digest is configured')) },
+    // No digest is configured: nothing may post.
+    poster: { post: refuse, findPosted: refuse, complete: refuse },
     logger,
     now: clock.now,
     holder: `holder-${Math.random()}`,

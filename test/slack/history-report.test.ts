@@ -6,10 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPORT_COLUMNS } from '../../src/reports/rows.js';
+import { validateBlocks } from '../../src/sandbox/block-kit-limits.js';
+import { connectionId, endpointId } from '../../src/sandbox/vpn-data.js';
 import { ACTION_EXPORT_CSV, ACTION_PAGE_NEXT, PAGE_SIZE } from '../../src/slack/blocks/ids.js';
 import type { ObservedSession } from '../../src/store/types.js';
 import { auditMark, onlyAuditSince } from '../support/audit-check.js';
-import { validateBlocks } from '../support/block-kit-limits.js';
 import {
   type BotHarness,
   createTestClock,
@@ -17,7 +18,6 @@ import {
   startBotHarness,
 } from '../support/bot-harness.js';
 import { allText, buttonsWith, type MessageBody } from '../support/slack-message.js';
-import { connectionId, endpointId } from '../support/vpn-data.js';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
 const HOUR = 3_600_000;
