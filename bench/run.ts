@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { runAlerts } from './alerts.js';
 import { runCliVsAwsCli } from './cli-vs-awscli.js';
 import { runDemoBench } from './demo.js';
+import { runHistoryBench } from './history.js';
 import type { BenchOutcome } from './lib/report.js';
 import { runReport } from './report.js';
 import { runSlackAck } from './slack-ack.js';
@@ -19,6 +20,7 @@ const BENCHMARKS: Readonly<Record<string, () => Promise<BenchOutcome>>> = {
   report: runReport,
   slack: runSlackAck,
   demo: runDemoBench,
+  history: runHistoryBench,
   store: runStoreBench,
 };
 

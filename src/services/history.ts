@@ -24,7 +24,7 @@ import type { UserDirectory } from './connections.js';
 /** The history store's part of the state store. */
 export type HistoryStore = Pick<
   StateStore,
-  'historySessions' | 'concurrencySamples' | 'historyStartsAt'
+  'historySessions' | 'historyUsage' | 'concurrencySamples' | 'historyStartsAt'
 >;
 
 export interface HistoryDeps {
@@ -151,7 +151,7 @@ async function* sessionRecords(
   period: Period,
 ): AsyncGenerator<SessionRecord> {
   const byId = new Map(endpoints.map((e) => [e.id, e]));
-  for await (const s of store.historySessions({
+  for await (const s of store.historyUsage({
     endpointIds: endpoints.map((e) => e.id),
     from: period.start,
     to: period.end,

@@ -19,12 +19,13 @@ import {
   type HistoryWrite,
   type StoredSample,
   toHistoryStatus,
+  type UsageSession,
 } from './types.js';
 
 /** Rows per statement, as in store.ts. */
 const ROWS_PER_STATEMENT = 10_000;
 /** Sessions read per page by `historySessions`. */
-const PAGE_SIZE = 2_000;
+const PAGE_SIZE = 5_000;
 
 const HISTORY_INPUT: InputColumns<Insertable<SessionHistoryTable>> = [
   ['endpoint_id', 'text'],
@@ -215,15 +216,48 @@ function toHistorySession(row: HistoryRow): HistorySession {
   };
 }
 
-/** One page of a history query after `after` (the last row of the previous page). */
-function historyPage(dialect: StoreDialect, query: HistoryQuery, after: HistoryRow | null) {
+/**
+ * The earliest start among the sessions a query's window can hold: those
+ * ended at or after `from`, and the open ones. Both read from the
+ * (ended_at, started_at) index alone.
+ */
+async function earliestStart(dialect: StoreDialect, query: HistoryQuery): Promise<Date | null> {
+  const ended = await dialect.db
+    .selectFrom('session_history')
+    .select((eb) => eb.fn.min('started_at').as('start_at'))
+    .where('ended_at', '>=', query.from)
+    .executeTakeFirst();
+  const open = await dialect.db
+    .selectFrom('session_history')
+    .select((eb) => eb.fn.min('started_at').as('start_at'))
+    .where('ended_at', 'is', null)
+    .executeTakeFirst();
+  const starts = [ended?.start_at, open?.start_at].filter((d): d is Date => d instanceof Date);
+  if (starts.length === 0) return null;
+  return new Date(Math.min(...starts.map((d) => d.getTime())));
+}
+
+/**
+ * One page of a history query after `after` (the last row of the previous
+ * page), from `earliest` on. Only the start is an indexed range, so both
+ * databases walk the start index in order, with no sort and no OR of two
+ * indexes: an open session counts as ending at `to` (coalesce).
+ */
+function historyPage<C extends keyof HistoryRow>(
+  dialect: StoreDialect,
+  columns: readonly C[],
+  query: HistoryQuery,
+  earliest: Date,
+  after: Pick<HistoryRow, KeyColumn> | null,
+) {
   let select = dialect.db
     .selectFrom('session_history')
-    .selectAll()
+    .select([...new Set<C | KeyColumn>([...columns, ...KEY_COLUMNS])])
+    .where('started_at', '>=', after?.started_at ?? earliest)
     .where('started_at', '<', query.to)
-    .where((eb) => eb.or([eb('ended_at', 'is', null), eb('ended_at', '>=', query.from)]));
+    .where((eb) => eb(eb.fn.coalesce('ended_at', eb.val(query.to)), '>=', query.from));
   if (query.endpointIds !== 'all') {
-    select = select.where(dialect.anyOf('endpoint_id', query.endpointIds));
+    select = select.where(dialect.anyOfUnindexed('endpoint_id', query.endpointIds));
   }
   const person = query.person;
   if (person !== undefined) {
@@ -232,6 +266,7 @@ function historyPage(dialect: StoreDialect, query: HistoryQuery, after: HistoryR
     );
   }
   if (after !== null) {
+    // The tuple breaks ties between sessions that started in the same millisecond.
     select = select.where((eb) =>
       eb(
         eb.refTuple('started_at', 'endpoint_id', 'connection_id'),
@@ -248,18 +283,67 @@ function historyPage(dialect: StoreDialect, query: HistoryQuery, after: HistoryR
     .execute();
 }
 
-/** The sessions a query selects, a page at a time (keyset paging: no cursor held between pages). */
+/** The columns keyset paging reads back. */
+const KEY_COLUMNS = ['started_at', 'endpoint_id', 'connection_id'] as const;
+type KeyColumn = (typeof KEY_COLUMNS)[number];
+
+/** Rows of a query, a page at a time (keyset paging: no cursor held between pages). */
+async function* historyRows<C extends keyof HistoryRow>(
+  dialect: StoreDialect,
+  columns: readonly C[],
+  query: HistoryQuery,
+): AsyncGenerator<Pick<HistoryRow, C | KeyColumn>> {
+  if (query.endpointIds !== 'all' && query.endpointIds.length === 0) return;
+  const earliest = await earliestStart(dialect, query);
+  if (earliest === null) return;
+  let after: Pick<HistoryRow, KeyColumn> | null = null;
+  for (;;) {
+    // Kysely cannot follow a generic column list through the select: the columns are C and the key.
+    const page: unknown[] = await historyPage(dialect, columns, query, earliest, after);
+    const rows = page as Pick<HistoryRow, C | KeyColumn>[];
+    yield* rows;
+    if (rows.length < PAGE_SIZE) return;
+    after = rows[rows.length - 1] ?? null;
+  }
+}
+
+const ALL_COLUMNS = HISTORY_COLUMNS;
+
+/** The sessions a query selects, ordered by start. */
 export async function* historySessions(
   dialect: StoreDialect,
   query: HistoryQuery,
 ): AsyncGenerator<HistorySession> {
-  if (query.endpointIds !== 'all' && query.endpointIds.length === 0) return;
-  let after: HistoryRow | null = null;
-  for (;;) {
-    const rows: HistoryRow[] = await historyPage(dialect, query, after);
-    for (const row of rows) yield toHistorySession(row);
-    if (rows.length < PAGE_SIZE) return;
-    after = rows[rows.length - 1] ?? null;
+  for await (const row of historyRows(dialect, ALL_COLUMNS, query)) yield toHistorySession(row);
+}
+
+const USAGE_COLUMNS = [
+  'endpoint_id',
+  'connection_id',
+  'username',
+  'common_name',
+  'started_at',
+  'ended_at',
+  'ingress_bytes',
+  'egress_bytes',
+] as const;
+
+/** What a usage report reads of the sessions a query selects, ordered by start. */
+export async function* historyUsage(
+  dialect: StoreDialect,
+  query: HistoryQuery,
+): AsyncGenerator<UsageSession> {
+  for await (const row of historyRows(dialect, USAGE_COLUMNS, query)) {
+    yield {
+      endpointId: row.endpoint_id,
+      connectionId: row.connection_id,
+      username: row.username,
+      commonName: row.common_name,
+      startedAt: row.started_at,
+      endedAt: row.ended_at,
+      ingressBytes: row.ingress_bytes,
+      egressBytes: row.egress_bytes,
+    };
   }
 }
 

@@ -17,6 +17,7 @@ import {
   concurrencySamples,
   historySessions,
   historyStartsAt,
+  historyUsage,
   pruneHistory,
   recordHistory,
 } from './history.js';
@@ -597,6 +598,7 @@ export function createStore(dialect: StoreDialect, now: () => Date): StateStore 
     prune: (before, auditBefore) => prune(ctx, before, auditBefore),
     recordHistory: (poll) => recordHistory(dialect, poll),
     historySessions: (query) => historySessions(dialect, query),
+    historyUsage: (query) => historyUsage(dialect, query),
     concurrencySamples: (endpointIds, from, to) =>
       concurrencySamples(dialect, endpointIds, from, to),
     historyStartsAt: () => historyStartsAt(dialect),

@@ -116,6 +116,19 @@ export interface HistorySession extends Omit<ObservedSession, 'startedAt' | 'pos
   lastSeenAt: Date;
 }
 
+/** The part of a recorded session a usage report reads. */
+export type UsageSession = Pick<
+  HistorySession,
+  | 'endpointId'
+  | 'connectionId'
+  | 'username'
+  | 'commonName'
+  | 'startedAt'
+  | 'endedAt'
+  | 'ingressBytes'
+  | 'egressBytes'
+>;
+
 /** What one poll of one endpoint gives the history. */
 export interface HistoryPoll {
   endpointId: string;
@@ -247,6 +260,8 @@ export interface StateStore {
    * connection id), read a page at a time: iterate without holding them all.
    */
   historySessions(query: HistoryQuery): AsyncIterable<HistorySession>;
+  /** Like `historySessions`, with only what a usage report reads: half the cost per row. */
+  historyUsage(query: HistoryQuery): AsyncIterable<UsageSession>;
   /** Samples of these endpoints taken in [from, to), by time then endpoint. */
   concurrencySamples(
     endpointIds: readonly string[] | 'all',

@@ -678,6 +678,40 @@ export function describeStoreContract(
         expect(
           rows.every((r, i) => i === 0 || (rows[i - 1] as HistorySession).startedAt <= r.startedAt),
         ).toBe(true);
+        // A report's lean read selects the same sessions, in the same order.
+        const usage: string[] = [];
+        for await (const u of store.historyUsage({
+          endpointIds: [endpoint],
+          from: at(100),
+          to: at(4_000),
+        })) {
+          usage.push(u.connectionId);
+        }
+        expect(usage).toEqual(rows.map((r) => r.connectionId));
+      });
+
+      it('includes a session open since long before the window, and nothing else of old', async () => {
+        const store = await openStore();
+        const endpoint = id('cvpn-endpoint');
+        await store.recordHistory(
+          poll(
+            endpoint,
+            at(10_000),
+            [
+              observed(endpoint, 'open-for-days', { startedAt: at(0) }),
+              observed(endpoint, 'ended-long-ago', {
+                status: 'terminated',
+                startedAt: at(1),
+                endedAt: at(2),
+              }),
+            ],
+            1,
+          ),
+        );
+        const rows = await all(
+          store.historySessions({ endpointIds: [endpoint], from: at(9_000), to: at(9_500) }),
+        );
+        expect(rows.map((r) => r.connectionId)).toEqual(['open-for-days']);
       });
 
       it('answers at an instant from the first to the last millisecond of a session', async () => {

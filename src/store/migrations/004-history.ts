@@ -41,12 +41,14 @@ export const history: Migration = {
       .on('session_history')
       .column('started_at')
       .execute();
-    // Periods (ended after an instant), pruning, and closing what vanished on one endpoint.
+    // Where a window's sessions start at the earliest (sessions ended after an instant, or
+    // open: the start read from the index alone), and pruning.
     await db.schema
       .createIndex('session_history_by_end')
       .on('session_history')
-      .column('ended_at')
+      .columns(['ended_at', 'started_at'])
       .execute();
+    // Closing what one endpoint's poll no longer lists.
     await db.schema
       .createIndex('session_history_by_endpoint_end')
       .on('session_history')
