@@ -337,20 +337,15 @@ function isReportPeriod(word: string): word is ReportPeriodWord {
   return (REPORT_PERIODS as readonly string[]).includes(word);
 }
 
-/** `report [PERIOD] [ENDPOINT…|all]`. */
+/** `report [PERIOD] [ENDPOINT…|all]`; `formatQuery` puts the period first. */
 function parseReport(args: readonly string[]): ReportQuery {
   let period: ReportPeriodWord | null = null;
   const endpointWords: string[] = [];
   for (const word of args) {
     const lower = word.toLowerCase();
-    if (isReportPeriod(lower)) {
-      if (period !== null && period !== lower) {
-        throw new UsageError(`Give one period: ${quote(period)} or ${quote(lower)}.`);
-      }
-      period = lower;
-    } else {
-      endpointWords.push(word);
-    }
+    // The first period word is the period; a later one is an endpoint (an alias may be `month`).
+    if (period === null && isReportPeriod(lower)) period = lower;
+    else endpointWords.push(word);
   }
   const endpoints = endpointsOf(
     endpointWords,
