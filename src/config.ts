@@ -8,6 +8,7 @@ import { validate as isCronExpression } from 'node-cron';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { REPORT_PERIODS, type ReportPeriodWord } from './reports/period.js';
 import { ENDPOINT_ID, type Endpoint } from './vpn/endpoint.js';
 import { ALIAS, RESERVED_WORDS } from './vpn/query.js';
 
@@ -84,6 +85,8 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly history: HistoryConfig;
   readonly pricing: PricingConfig;
+  /** Usage reports posted on a schedule (`reports:` in the YAML file). */
+  readonly reports: readonly ReportConfig[];
 }
 
 /** Session history: how often the collector polls for it, how long it is kept. */
@@ -156,6 +159,36 @@ const digestSchema = z
   })
   .strict();
 
+/** One scheduled usage report in the YAML file's `reports:`. */
+const reportSchema = z
+  .object({
+    name: z
+      .string({ error: 'is required (a short name such as weekly)' })
+      .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/i, { error: 'must be letters, digits, "_" or "-"' }),
+    channel: digestSchema.shape.channel,
+    cron: z
+      .string({ error: 'is required (a cron expression such as "0 9 * * 1")' })
+      .trim()
+      .refine(isCronExpression, { error: 'is not a cron expression such as "0 9 * * 1"' }),
+    period: z
+      .enum(REPORT_PERIODS, { error: `must be one of ${REPORT_PERIODS.join(', ')}` })
+      .default('last-7d'),
+    timezone: digestSchema.shape.timezone,
+    endpoints: digestSchema.shape.endpoints,
+  })
+  .strict();
+
+/** A usage report posted on a schedule (the YAML file's `reports:`). */
+export interface ReportConfig {
+  readonly name: string;
+  readonly channel: string;
+  readonly cron: string;
+  /** The period each post covers, ending at the scheduled time (`last-7d`: the 7 whole days before). */
+  readonly period: ReportPeriodWord;
+  readonly timezone: string;
+  readonly endpoints: 'all' | readonly string[];
+}
+
 const ROLE = z.enum(['all', 'web', 'worker'], { error: 'must be all, web or worker' });
 
 /** The YAML file named by `VPN_CONNS_CONFIG`: several digests, validated like the variables. */
@@ -200,6 +233,7 @@ const fileSchema = z
   .object({
     pollSeconds: z.number().int().min(10, { error: 'must be at least 10' }).optional(),
     digests: z.array(digestSchema).optional(),
+    reports: z.array(reportSchema).optional(),
     endpoints: z.array(fileEndpointSchema).min(1, { error: 'lists no endpoint' }).optional(),
   })
   .strict();
@@ -641,6 +675,12 @@ export function loadConfig(
       'VPN_ENDPOINTS: endpoints are also listed in VPN_CONNS_CONFIG; keep them in one place',
     );
   }
+  const reports = file.reports ?? [];
+  const reportNames = new Set<string>();
+  for (const report of reports) {
+    if (reportNames.has(report.name)) problems.push(`report "${report.name}" is defined twice`);
+    reportNames.add(report.name);
+  }
   const fileAliases = new Set<string>();
   for (const endpoint of file.endpoints ?? []) {
     if (fileAliases.has(endpoint.alias))
@@ -656,13 +696,18 @@ export function loadConfig(
   const configured = envEndpoints ?? file.endpoints ?? null;
   if (configured) {
     const aliases = new Set(configured.map((e) => e.alias));
-    for (const digest of digests) {
-      if (digest.endpoints === 'all') continue;
-      const unknown = digest.endpoints.filter((a) => !aliases.has(a));
-      if (unknown.length > 0) {
-        problems.push(
-          `digest "${digest.name}": unknown endpoint ${unknown.join(', ')} (known: ${[...aliases].join(', ')})`,
-        );
+    for (const [kind, list] of [
+      ['digest', digests],
+      ['report', reports],
+    ] as const) {
+      for (const item of list) {
+        if (item.endpoints === 'all') continue;
+        const unknown = item.endpoints.filter((a) => !aliases.has(a));
+        if (unknown.length > 0) {
+          problems.push(
+            `${kind} "${item.name}": unknown endpoint ${unknown.join(', ')} (known: ${[...aliases].join(', ')})`,
+          );
+        }
       }
     }
   }
@@ -704,6 +749,7 @@ export function loadConfig(
         ),
       ),
     },
+    reports,
   };
 }
 

@@ -19,6 +19,7 @@ import { createTerminateService } from './services/terminate.js';
 import { createApp } from './slack/app.js';
 import { createDigestAnswer } from './slack/digest-command.js';
 import { createSlackDigestPoster } from './slack/digest-poster.js';
+import { createSlackReportPoster } from './slack/report-poster.js';
 import { checkSlackReachable, describeStoreFailure, StartupError } from './startup-checks.js';
 import { openStore } from './store/index.js';
 import { createEndpointCatalogue } from './vpn/catalogue.js';
@@ -111,6 +112,20 @@ async function main(): Promise<void> {
     pollSeconds: config.pollSeconds,
     historyPollSeconds: config.history.pollSeconds,
     historyDays: config.history.days,
+    ...(config.reports.length > 0
+      ? {
+          reports: {
+            configs: config.reports,
+            poster: createSlackReportPoster({
+              token: slack.botToken,
+              apiUrl: slack.apiUrl,
+              logger,
+            }),
+            pricing: config.pricing,
+            region: config.aws.region,
+          },
+        }
+      : {}),
     store,
     gateway,
     catalogue,

@@ -49,6 +49,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       history: { pollSeconds: 300, days: 90, timeZone: 'UTC' },
       pricing: { currency: 'USD', perConnectionHour: 0.05, byEndpoint: {} },
+      reports: [],
     });
   });
 
@@ -84,6 +85,57 @@ describe('loadConfig', () => {
       'HISTORY_DAYS: "0" is not a whole number from 1 to 3650 (days)',
       'VPN_CONNECTION_HOUR_PRICE: "free" is not a price such as 0.05 (USD per connection-hour)',
     ]);
+  });
+
+  it('reads scheduled reports from the YAML file, with defaults, and names what is wrong', () => {
+    const yaml = [
+      'endpoints:',
+      '  - alias: prod',
+      '    id: cvpn-endpoint-0123456789abcdef0',
+      'reports:',
+      '  - name: weekly',
+      '    channel: C0123456789',
+      '    cron: "0 9 * * 1"',
+      '    timezone: Europe/Berlin',
+      '  - name: monthly',
+      '    channel: C0123456789',
+      '    cron: "0 9 1 * *"',
+      '    period: last-month',
+      '    endpoints: [prod]',
+    ].join('\n');
+    const config = loadConfig({ AWS_REGION: 'eu-west-1', VPN_CONNS_CONFIG: 'f.yml' }, () => yaml);
+    expect(config.reports).toEqual([
+      {
+        name: 'weekly',
+        channel: 'C0123456789',
+        cron: '0 9 * * 1',
+        period: 'last-7d',
+        timezone: 'Europe/Berlin',
+        endpoints: 'all',
+      },
+      {
+        name: 'monthly',
+        channel: 'C0123456789',
+        cron: '0 9 1 * *',
+        period: 'last-month',
+        timezone: 'UTC',
+        endpoints: ['prod'],
+      },
+    ]);
+    expect(
+      problems(
+        { AWS_REGION: 'eu-west-1', VPN_CONNS_CONFIG: 'f.yml' },
+        yaml.replace('last-month', 'fortnight').replace('[prod]', '[staging]'),
+      ),
+    ).toEqual([
+      'f.yml:12: reports[1].period: must be one of 24h, 7d, 30d, month, last-month, last-7d',
+    ]);
+    expect(
+      problems(
+        { AWS_REGION: 'eu-west-1', VPN_CONNS_CONFIG: 'f.yml' },
+        yaml.replace('[prod]', '[staging]'),
+      ),
+    ).toEqual(['report "monthly": unknown endpoint staging (known: prod)']);
   });
 
   it('reads per-endpoint connection-hour prices from the YAML file', () => {

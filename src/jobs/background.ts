@@ -2,7 +2,7 @@
  * What a process runs in the background, by role: maintenance on every role;
  * on `all` and `worker` the collector over every endpoint (it keeps the
  * session history, digest or not) and one job per configured digest — all
- * leader-only, under one leadership. The composition root builds this once
+ * leader-only, under one leadership — and one per scheduled report. The composition root builds this once
  * and starts the scheduler.
  *
  * A new scheduled consumer (a weekly report, say) is one more `ScheduledJob`
@@ -13,7 +13,7 @@
  * endpoint selection to the collector's scope.
  */
 import { type Collector, type CollectResult, createCollector } from '../collector/collector.js';
-import type { DigestConfig, Role } from '../config.js';
+import type { DigestConfig, PricingConfig, ReportConfig, Role } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { StateStore } from '../store/types.js';
 import type { EndpointCatalogue } from '../vpn/catalogue.js';
@@ -21,6 +21,7 @@ import type { VpnGateway } from '../vpn/gateway.js';
 import { createDigestJobs, type DigestJobs, type DigestPoster, nextDigestRun } from './digest.js';
 import { createLeadership, type Leadership } from './leadership.js';
 import { createMaintenanceJob } from './maintenance.js';
+import { createReportJobs, type ReportPoster } from './report.js';
 import { createScheduler, type ScheduledJob, type Scheduler } from './scheduler.js';
 
 /** The collector's round as a job: leader-only, every `everyMs` (and once at start). */
@@ -45,6 +46,13 @@ export interface BackgroundDeps {
   readonly historyPollSeconds?: number;
   /** Days of history kept (`HISTORY_DAYS`); default 90. */
   readonly historyDays?: number;
+  /** Scheduled usage reports, their poster, prices and the default region (all or none). */
+  readonly reports?: {
+    readonly configs: readonly ReportConfig[];
+    readonly poster: ReportPoster;
+    readonly pricing: PricingConfig;
+    readonly region: string;
+  };
   readonly store: StateStore;
   readonly gateway: VpnGateway;
   readonly catalogue: EndpointCatalogue;
@@ -120,7 +128,19 @@ export function createBackground(deps: BackgroundDeps): Background {
       ...(deps.historyDays !== undefined ? { historyDays: deps.historyDays } : {}),
     }),
   ];
-  if (deps.role !== 'web') jobs.push(collectorJob, ...(digests?.jobs ?? []));
+  const reportJobs = deps.reports
+    ? createReportJobs({
+        reports: deps.reports.configs,
+        store,
+        catalogue: deps.catalogue,
+        region: deps.reports.region,
+        pricing: deps.reports.pricing,
+        poster: deps.reports.poster,
+        logger,
+        now,
+      })
+    : [];
+  if (deps.role !== 'web') jobs.push(collectorJob, ...(digests?.jobs ?? []), ...reportJobs);
   const scheduler = createScheduler({ jobs, leadership, logger, now });
   return {
     scheduler,
