@@ -140,6 +140,125 @@ function adUsername(i: number): string {
 
 const SECOND = 1000;
 
+/** The seeded random source of one fleet: floats in [0, 1), and integers below a bound. */
+interface Draw {
+  rng: () => number;
+  int: (below: number) => number;
+}
+
+/** How many of `total` round-robin connections land on certificate-auth endpoints. */
+function certificateCount(certificate: boolean[], total: number): number {
+  const n = certificate.length;
+  return certificate.reduce(
+    (sum, isCert, e) => (isCert ? sum + Math.floor(total / n) + (e < total % n ? 1 : 0) : sum),
+    0,
+  );
+}
+
+/** A status drawn with `terminatedShare`; connections 0, 5, 7 and 9 get one of each. */
+function drawStatus(draw: Draw, i: number, terminatedShare: number): EmulatedConnectionStatus {
+  const r = draw.rng();
+  let status: EmulatedConnectionStatus =
+    r < terminatedShare
+      ? 'terminated'
+      : r < terminatedShare + 0.01
+        ? 'terminating'
+        : r < terminatedShare + 0.015
+          ? 'failed-to-terminate'
+          : 'active';
+  if (i === 0) status = 'active';
+  if (i === 5) status = 'terminating';
+  if (i === 7) status = 'failed-to-terminate';
+  if (i === 9) status = 'terminated';
+  return status;
+}
+
+/** Start (up to 12 h ago) and, for an ending connection, end time and status message. */
+function drawTimes(
+  draw: Draw,
+  status: EmulatedConnectionStatus,
+  nowMs: number,
+): { establishedMs: number; endedMs: number | null; statusMessage: string | undefined } {
+  const ageSeconds = 60 + draw.int(12 * 3600 - 60);
+  const establishedMs = nowMs - ageSeconds * SECOND;
+  let endedMs: number | null = null;
+  let statusMessage: string | undefined;
+  if (status === 'terminated') {
+    endedMs = nowMs - draw.int(Math.min(59 * 60, ageSeconds - 1)) * SECOND;
+  } else if (status === 'terminating') {
+    endedMs = nowMs - draw.int(30) * SECOND;
+  } else if (status === 'failed-to-terminate') {
+    statusMessage = 'Failed to terminate the connection';
+  }
+  return { establishedMs, endedMs, statusMessage };
+}
+
+/** Byte and packet counters for a connection of `seconds`; about 3% beyond 2^32 bytes. */
+function drawTraffic(
+  draw: Draw,
+  seconds: number,
+): Pick<EmulatedConnection, 'ingressBytes' | 'egressBytes' | 'ingressPackets' | 'egressPackets'> {
+  const { rng, int } = draw;
+  const ingressBytes =
+    rng() < 0.03 ? 2 ** 32 + int(2 ** 36) : Math.floor(seconds * rng() * 200_000);
+  const egressBytes = Math.floor(ingressBytes * (0.05 + rng() * 0.45));
+  const ingressPackets = Math.floor(ingressBytes / (400 + int(1000))) + 1;
+  const egressPackets = Math.floor(egressBytes / (200 + int(1000))) + 1;
+  return { ingressBytes, egressBytes, ingressPackets, egressPackets };
+}
+
+/** Client addresses: connection 2 is IPv6-only, 6 dual-stack, some others either. */
+function drawAddresses(
+  draw: Draw,
+  i: number,
+  e: number,
+): { clientIp: string | undefined; clientIpv6: string | undefined } {
+  const { int } = draw;
+  const ipRoll = draw.rng();
+  const ipv6 = i === 2 || i === 6 || ipRoll < 0.1;
+  const ipv6Only = i === 2 || (i !== 6 && ipRoll < 0.05);
+  const clientIp = ipv6Only ? undefined : `10.${e % 200}.${int(256)}.${2 + int(252)}`;
+  const clientIpv6 = ipv6
+    ? `2001:db8:${e.toString(16)}::${int(0x10000).toString(16)}:${int(0x10000).toString(16)}`
+    : undefined;
+  return { clientIp, clientIpv6 };
+}
+
+function drawPosture(draw: Draw): string[] | undefined {
+  const postureRoll = draw.rng();
+  return postureRoll < 0.2
+    ? undefined
+    : postureRoll < 0.76
+      ? ['compliant']
+      : postureRoll < 0.92
+        ? ['non-compliant']
+        : ['unknown'];
+}
+
+/** Who connects: a device common name on certificate auth, else an AD (or federated) username. */
+function drawIdentity(
+  draw: Draw,
+  endpoint: EmulatedEndpoint,
+  certificate: boolean,
+  adIndex: number,
+  pools: { users: number; devices: number },
+): { username: string | undefined; commonName: string } {
+  const { rng, int } = draw;
+  if (certificate) {
+    const commonName = `laptop-${String(int(pools.devices)).padStart(3, '0')}.corp.example`;
+    return { username: undefined, commonName };
+  }
+  let username =
+    TRICKY_USERNAMES[adIndex] ??
+    (rng() < 0.05
+      ? (TRICKY_USERNAMES[int(TRICKY_USERNAMES.length)] ?? 'alice')
+      : adUsername(int(pools.users)));
+  if (endpoint.authenticationType === 'federated-authentication') {
+    username = `${username}@corp.example`;
+  }
+  return { username, commonName: username };
+}
+
 /**
  * Builds a fleet of endpoints and connections from a seed. Connections go
  * round-robin over the endpoints. Endpoint 1 of a generated fleet uses
@@ -150,6 +269,7 @@ const SECOND = 1000;
  */
 export function generateFleet(options: FleetOptions): Fleet {
   const rng = mulberry32(options.seed ?? 1);
+  const draw: Draw = { rng, int: (below) => Math.floor(rng() * below) };
   const nowMs = Math.floor((options.now ?? DEFAULT_FLEET_NOW).getTime() / SECOND) * SECOND;
   const terminatedShare = options.terminatedShare ?? 0.1;
   const endpoints =
@@ -159,94 +279,26 @@ export function generateFleet(options: FleetOptions): Fleet {
   if (endpoints.length === 0 && options.connections > 0) {
     throw new Error('generateFleet: connections need at least one endpoint');
   }
-
   const total = options.connections;
   const certificate = endpoints.map((e) => e.authenticationType === 'certificate-authentication');
-  const certCount = certificate.reduce(
-    (sum, isCert, e) =>
-      isCert
-        ? sum + Math.floor(total / endpoints.length) + (e < total % endpoints.length ? 1 : 0)
-        : sum,
-    0,
-  );
-  const userPool = Math.max(1, Math.ceil((total - certCount) / 3));
-  const devicePool = Math.max(1, Math.ceil(certCount / 2));
-  const int = (below: number) => Math.floor(rng() * below);
-
+  const certCount = certificateCount(certificate, total);
+  const pools = {
+    users: Math.max(1, Math.ceil((total - certCount) / 3)),
+    devices: Math.max(1, Math.ceil(certCount / 2)),
+  };
   const connections: EmulatedConnection[] = new Array(total);
   let adIndex = 0;
   for (let i = 0; i < total; i++) {
     const e = i % endpoints.length;
     const endpoint = endpoints[e] as EmulatedEndpoint;
-
-    let username: string | undefined;
-    let commonName: string;
-    if (certificate[e]) {
-      commonName = `laptop-${String(int(devicePool)).padStart(3, '0')}.corp.example`;
-    } else {
-      username =
-        TRICKY_USERNAMES[adIndex] ??
-        (rng() < 0.05
-          ? (TRICKY_USERNAMES[int(TRICKY_USERNAMES.length)] ?? 'alice')
-          : adUsername(int(userPool)));
-      if (endpoint.authenticationType === 'federated-authentication') {
-        username = `${username}@corp.example`;
-      }
-      commonName = username;
-      adIndex++;
-    }
-
-    const r = rng();
-    let status: EmulatedConnectionStatus =
-      r < terminatedShare
-        ? 'terminated'
-        : r < terminatedShare + 0.01
-          ? 'terminating'
-          : r < terminatedShare + 0.015
-            ? 'failed-to-terminate'
-            : 'active';
-    if (i === 0) status = 'active';
-    if (i === 5) status = 'terminating';
-    if (i === 7) status = 'failed-to-terminate';
-    if (i === 9) status = 'terminated';
-
-    const ageSeconds = 60 + int(12 * 3600 - 60);
-    const establishedMs = nowMs - ageSeconds * SECOND;
-    let endedMs: number | null = null;
-    let statusMessage: string | undefined;
-    if (status === 'terminated') {
-      endedMs = nowMs - int(Math.min(59 * 60, ageSeconds - 1)) * SECOND;
-    } else if (status === 'terminating') {
-      endedMs = nowMs - int(30) * SECOND;
-    } else if (status === 'failed-to-terminate') {
-      statusMessage = 'Failed to terminate the connection';
-    }
-
+    const isCert = certificate[e] === true;
+    const { username, commonName } = drawIdentity(draw, endpoint, isCert, adIndex, pools);
+    if (!isCert) adIndex++;
+    const status = drawStatus(draw, i, terminatedShare);
+    const { establishedMs, endedMs, statusMessage } = drawTimes(draw, status, nowMs);
     const seconds = Math.max(1, ((endedMs ?? nowMs) - establishedMs) / SECOND);
-    const ingressBytes =
-      rng() < 0.03 ? 2 ** 32 + int(2 ** 36) : Math.floor(seconds * rng() * 200_000);
-    const egressBytes = Math.floor(ingressBytes * (0.05 + rng() * 0.45));
-    const ingressPackets = Math.floor(ingressBytes / (400 + int(1000))) + 1;
-    const egressPackets = Math.floor(egressBytes / (200 + int(1000))) + 1;
-
-    const ipRoll = rng();
-    const ipv6 = i === 2 || i === 6 || ipRoll < 0.1;
-    const ipv6Only = i === 2 || (i !== 6 && ipRoll < 0.05);
-    const clientIp = ipv6Only ? undefined : `10.${e % 200}.${int(256)}.${2 + int(252)}`;
-    const clientIpv6 = ipv6
-      ? `2001:db8:${e.toString(16)}::${int(0x10000).toString(16)}:${int(0x10000).toString(16)}`
-      : undefined;
-
-    const postureRoll = rng();
-    const postureCompliance =
-      postureRoll < 0.2
-        ? undefined
-        : postureRoll < 0.76
-          ? ['compliant']
-          : postureRoll < 0.92
-            ? ['non-compliant']
-            : ['unknown'];
-
+    const traffic = drawTraffic(draw, seconds);
+    const { clientIp, clientIpv6 } = drawAddresses(draw, i, e);
     connections[i] = {
       endpointId: endpoint.id,
       connectionId: connectionId(i),
@@ -258,11 +310,8 @@ export function generateFleet(options: FleetOptions): Fleet {
       endedAt: endedMs === null ? null : new Date(endedMs),
       status,
       statusMessage,
-      ingressBytes,
-      egressBytes,
-      ingressPackets,
-      egressPackets,
-      postureCompliance,
+      ...traffic,
+      postureCompliance: drawPosture(draw),
     };
   }
   return { endpoints, connections };
