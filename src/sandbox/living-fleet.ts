@@ -94,87 +94,115 @@ function mulberry32(seed: number): () => number {
   };
 }
 
+/** What the fleet's steps share: the emulator, the clock, the seeded source, the people. */
+interface FleetState {
+  emulator: Ec2Emulator;
+  now: () => Date;
+  rng: () => number;
+  int: (below: number) => number;
+  endpoints: EmulatedEndpoint[];
+  peopleCount: number;
+  /** Sessions made so far: numbers the connection ids. */
+  serial: number;
+}
+
+/** The n-th person: the named ones first, then numbered variants of them. */
+function person(n: number): string {
+  return n < PEOPLE.length
+    ? (PEOPLE[n] as string)
+    : `${PEOPLE[n % PEOPLE.length]}${Math.floor(n / PEOPLE.length)}`;
+}
+
+/** A new active session of person `who` on endpoint `e`, connected `ageSeconds` ago. */
+function session(
+  state: FleetState,
+  e: number,
+  who: number,
+  ageSeconds: number,
+): EmulatedConnection {
+  const { rng, int } = state;
+  const endpoint = state.endpoints[e] as EmulatedEndpoint;
+  const name = person(who);
+  const nowMs = state.now().getTime();
+  const n = state.serial++;
+  const bytes = Math.floor(ageSeconds * (2_000 + rng() * 150_000));
+  const certificate = endpoint.authenticationType === 'certificate-authentication';
+  return {
+    endpointId: endpoint.id,
+    connectionId: connectionId(1_000_000 + n),
+    username: certificate ? undefined : name,
+    commonName: certificate ? `${name}.laptop.corp.example` : name,
+    clientIp: `10.${20 + e}.${int(256)}.${2 + int(252)}`,
+    clientIpv6: undefined,
+    establishedAt: new Date(Math.floor((nowMs - ageSeconds * 1000) / 1000) * 1000),
+    endedAt: null,
+    status: 'active',
+    ingressBytes: bytes,
+    egressBytes: Math.floor(bytes * (0.05 + rng() * 0.4)),
+    ingressPackets: Math.floor(bytes / 900) + 1,
+    egressPackets: Math.floor(bytes / 1400) + 1,
+    postureCompliance: rng() < 0.85 ? ['compliant'] : ['non-compliant'],
+  };
+}
+
+/** The sessions at start: bob (person 0) on every endpoint, the rest spread at random. */
+function initialSessions(state: FleetState, count: number): EmulatedConnection[] {
+  const { int, endpoints } = state;
+  const initial: EmulatedConnection[] = [];
+  for (let i = 0; i < count; i++) {
+    const who = i < endpoints.length ? 0 : 1 + int(state.peopleCount - 1);
+    initial.push(session(state, i % endpoints.length, who, 60 + int(10 * 3600)));
+  }
+  return initial;
+}
+
+/** One step of churn: `churnPerTick` active sessions (never bob's) end, as many connect. */
+function churn(state: FleetState, churnPerTick: number): { ended: number; connected: number } {
+  const { emulator, int } = state;
+  const active = emulator
+    .connections()
+    .filter(
+      (c) =>
+        c.status === 'active' && c.username !== 'bob' && c.commonName !== 'bob.laptop.corp.example',
+    );
+  let ended = 0;
+  for (let k = 0; k < churnPerTick && active.length > 0; k++) {
+    const [gone] = active.splice(int(active.length), 1);
+    if (gone !== undefined && emulator.disconnect(gone.connectionId)) ended++;
+  }
+  const fresh = Array.from({ length: churnPerTick }, () =>
+    session(state, int(state.endpoints.length), 1 + int(state.peopleCount - 1), int(30)),
+  );
+  emulator.addConnections(fresh);
+  return { ended, connected: fresh.length };
+}
+
 /**
  * Fills the emulator with the demo endpoints and `connections` sessions, then keeps it alive:
  * every `tickMs` about one in 600 sessions (at least one) ends and as many connect, so each
  * endpoint sees sessions end every minute and a minute's digest is never empty.
  */
 export function startLivingFleet(options: LivingFleetOptions): LivingFleet {
-  const { emulator } = options;
-  const now = options.now ?? (() => new Date());
   const rng = mulberry32(options.seed ?? 7);
-  const int = (below: number) => Math.floor(rng() * below);
-  const endpoints = DEMO_ENDPOINTS.map((e) => ({ ...e }));
-  emulator.addEndpoints(endpoints);
-
-  // Enough distinct people that a big fleet is not 22 people with 450 sessions each.
-  const peopleCount = Math.max(PEOPLE.length, Math.ceil(options.connections / 3));
-  const person = (n: number) =>
-    n < PEOPLE.length
-      ? (PEOPLE[n] as string)
-      : `${PEOPLE[n % PEOPLE.length]}${Math.floor(n / PEOPLE.length)}`;
-  let serial = 0;
-
-  const session = (e: number, who: number, ageSeconds: number): EmulatedConnection => {
-    const endpoint = endpoints[e] as EmulatedEndpoint;
-    const name = person(who);
-    const nowMs = now().getTime();
-    const n = serial++;
-    const bytes = Math.floor(ageSeconds * (2_000 + rng() * 150_000));
-    const certificate = endpoint.authenticationType === 'certificate-authentication';
-    return {
-      endpointId: endpoint.id,
-      connectionId: connectionId(1_000_000 + n),
-      username: certificate ? undefined : name,
-      commonName: certificate ? `${name}.laptop.corp.example` : name,
-      clientIp: `10.${20 + e}.${int(256)}.${2 + int(252)}`,
-      clientIpv6: undefined,
-      establishedAt: new Date(Math.floor((nowMs - ageSeconds * 1000) / 1000) * 1000),
-      endedAt: null,
-      status: 'active',
-      ingressBytes: bytes,
-      egressBytes: Math.floor(bytes * (0.05 + rng() * 0.4)),
-      ingressPackets: Math.floor(bytes / 900) + 1,
-      egressPackets: Math.floor(bytes / 1400) + 1,
-      postureCompliance: rng() < 0.85 ? ['compliant'] : ['non-compliant'],
-    };
+  const state: FleetState = {
+    emulator: options.emulator,
+    now: options.now ?? (() => new Date()),
+    rng,
+    int: (below) => Math.floor(rng() * below),
+    endpoints: DEMO_ENDPOINTS.map((e) => ({ ...e })),
+    // Enough distinct people that a big fleet is not 22 people with 450 sessions each.
+    peopleCount: Math.max(PEOPLE.length, Math.ceil(options.connections / 3)),
+    serial: 0,
   };
-
-  const initial: EmulatedConnection[] = [];
-  for (let i = 0; i < options.connections; i++) {
-    // bob (person 0) has a session on every endpoint; the rest are spread at random.
-    const who = i < endpoints.length ? 0 : 1 + int(peopleCount - 1);
-    initial.push(session(i % endpoints.length, who, 60 + int(10 * 3600)));
-  }
-  emulator.addConnections(initial);
-
+  options.emulator.addEndpoints(state.endpoints);
+  options.emulator.addConnections(initialSessions(state, options.connections));
   const churnPerTick = Math.max(1, Math.round(options.connections / 600));
-  const tick = () => {
-    const active = emulator
-      .connections()
-      .filter(
-        (c) =>
-          c.status === 'active' &&
-          c.username !== 'bob' &&
-          c.commonName !== 'bob.laptop.corp.example',
-      );
-    let ended = 0;
-    for (let k = 0; k < churnPerTick && active.length > 0; k++) {
-      const [gone] = active.splice(int(active.length), 1);
-      if (gone !== undefined && emulator.disconnect(gone.connectionId)) ended++;
-    }
-    const fresh = Array.from({ length: churnPerTick }, () =>
-      session(int(endpoints.length), 1 + int(peopleCount - 1), int(30)),
-    );
-    emulator.addConnections(fresh);
-    return { ended, connected: fresh.length };
-  };
-
+  const tick = () => churn(state, churnPerTick);
   const tickMs = options.tickMs ?? 5000;
   const timer = tickMs > 0 ? setInterval(tick, tickMs) : undefined;
   timer?.unref();
   return {
-    endpoints,
+    endpoints: state.endpoints,
     churnPerTick,
     tick,
     stop: () => clearInterval(timer),
