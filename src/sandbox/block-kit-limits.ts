@@ -210,38 +210,14 @@ class BlocksChecker {
       case 'header':
         this.text(`${path}.text`, block.text, BLOCK_KIT_LIMITS.headerText, ['plain_text']);
         break;
-      case 'context': {
-        const elements = this.array(
-          `${path}.elements`,
-          block.elements,
-          1,
-          BLOCK_KIT_LIMITS.contextElements,
-        );
-        elements.forEach((element, i) => {
-          const at = `${path}.elements[${i}]`;
-          if (isObject(element) && element.type === 'image') this.element(at, element);
-          else this.text(at, element, BLOCK_KIT_LIMITS.sectionText);
-        });
+      case 'context':
+        this.context(path, block);
         break;
-      }
-      case 'actions': {
-        const elements = this.array(
-          `${path}.elements`,
-          block.elements,
-          1,
-          BLOCK_KIT_LIMITS.actionsElements,
-        );
-        elements.forEach((element, i) => {
-          this.element(`${path}.elements[${i}]`, element);
-        });
+      case 'actions':
+        this.actions(path, block);
         break;
-      }
       case 'image':
-        this.string(`${path}.image_url`, block.image_url, BLOCK_KIT_LIMITS.url, false);
-        this.string(`${path}.alt_text`, block.alt_text, BLOCK_KIT_LIMITS.imageAltText, true);
-        if (block.title !== undefined) {
-          this.text(`${path}.title`, block.title, BLOCK_KIT_LIMITS.imageAltText, ['plain_text']);
-        }
+        this.image(path, block);
         break;
       case 'input':
         this.text(`${path}.label`, block.label, BLOCK_KIT_LIMITS.inputLabel, ['plain_text']);
@@ -251,17 +227,54 @@ class BlocksChecker {
         if (typeof block.text !== 'string') this.report(`${path}.text`, 'must be a string');
         else this.totalText += block.text.length;
         break;
-      case 'table': {
-        const rows = this.array(`${path}.rows`, block.rows, 1, BLOCK_KIT_LIMITS.tableRows);
-        rows.forEach((row, i) => {
-          this.array(`${path}.rows[${i}]`, row, 1, BLOCK_KIT_LIMITS.tableCells);
-        });
+      case 'table':
+        this.table(path, block);
         break;
-      }
       default:
         // divider, rich_text, file, video: no limit in the reference table to check.
         break;
     }
+  }
+
+  context(path: string, block: Json): void {
+    const elements = this.array(
+      `${path}.elements`,
+      block.elements,
+      1,
+      BLOCK_KIT_LIMITS.contextElements,
+    );
+    elements.forEach((element, i) => {
+      const at = `${path}.elements[${i}]`;
+      if (isObject(element) && element.type === 'image') this.element(at, element);
+      else this.text(at, element, BLOCK_KIT_LIMITS.sectionText);
+    });
+  }
+
+  actions(path: string, block: Json): void {
+    const elements = this.array(
+      `${path}.elements`,
+      block.elements,
+      1,
+      BLOCK_KIT_LIMITS.actionsElements,
+    );
+    elements.forEach((element, i) => {
+      this.element(`${path}.elements[${i}]`, element);
+    });
+  }
+
+  image(path: string, block: Json): void {
+    this.string(`${path}.image_url`, block.image_url, BLOCK_KIT_LIMITS.url, false);
+    this.string(`${path}.alt_text`, block.alt_text, BLOCK_KIT_LIMITS.imageAltText, true);
+    if (block.title !== undefined) {
+      this.text(`${path}.title`, block.title, BLOCK_KIT_LIMITS.imageAltText, ['plain_text']);
+    }
+  }
+
+  table(path: string, block: Json): void {
+    const rows = this.array(`${path}.rows`, block.rows, 1, BLOCK_KIT_LIMITS.tableRows);
+    rows.forEach((row, i) => {
+      this.array(`${path}.rows[${i}]`, row, 1, BLOCK_KIT_LIMITS.tableCells);
+    });
   }
 
   section(path: string, block: Json): void {
