@@ -15,6 +15,7 @@ import { blockActionsPayload, signSlackRequest } from '../slack-signing.js';
 import {
   type ConversationChange,
   type ConversationMessage,
+  type ResponseUrlContext,
   type SlackStandIn,
   startSlackStandIn,
 } from '../slack-stand-in.js';
@@ -148,87 +149,320 @@ async function postSigned(
   }
 }
 
-/**
- * Starts the workbench on 127.0.0.1: the Slack stand-in with the people, channels and DMs of the
- * demo workspace, plus the page's routes. One long function on purpose, like the stand-in's: the
- * routes, the renderer's context and the event stream share its state through closures.
- */
-export async function startWorkbench(options: WorkbenchOptions): Promise<Workbench> {
-  let bot = options.bot;
-  const people = new Map(options.people.map((p) => [p.id, p]));
-  const channelNames = new Map(options.channels.map((c) => [c.id, c.name]));
-  const clients = new Set<ServerResponse>();
+/** What the workbench's routes, renderer and event stream share. */
+interface WorkbenchState {
+  options: WorkbenchOptions;
+  /** Where commands and clicks go; undefined until {@link Workbench.setBot}. */
+  bot: BotTarget | undefined;
+  people: Map<string, WorkbenchPerson>;
+  channelNames: Map<string, string>;
+  /** Open event streams of pages. */
+  clients: Set<ServerResponse>;
   /** Thread parent ts → number of replies, and the replies already counted. */
-  const replies = new Map<string, number>();
-  const counted = new Set<string>();
+  replies: Map<string, number>;
+  counted: Set<string>;
+  standIn: SlackStandIn;
+  ctx: RenderContext;
+}
 
-  const routes = async (req: IncomingMessage, res: ServerResponse, pathname: string) => {
-    if (req.method === 'GET' && (pathname === '/' || pathname.startsWith('/static/'))) {
-      const name = pathname === '/' ? 'index.html' : pathname.slice('/static/'.length);
-      const type = STATIC_FILES[name];
-      if (type === undefined) return false;
-      try {
-        const content = await readFile(new URL(name, STATIC_DIR));
-        res.writeHead(200, { 'content-type': type, 'cache-control': 'no-cache' });
-        res.end(content);
-      } catch {
-        res.writeHead(404, { 'content-type': 'text/plain' });
-        res.end(`${name} is missing from ${STATIC_DIR.pathname}`);
-      }
-      return true;
-    }
-    if (pathname === '/favicon.ico') {
-      res.writeHead(204);
-      res.end();
-      return true;
-    }
-    if (req.method === 'GET' && pathname === '/workbench/state') {
-      sendJson(res, 200, state());
-      return true;
-    }
-    if (req.method === 'GET' && pathname === '/workbench/events') {
-      res.writeHead(200, {
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-      });
-      res.write(': connected\n\n');
-      clients.add(res);
-      req.on('close', () => clients.delete(res));
-      return true;
-    }
-    if (req.method === 'GET' && pathname.startsWith('/files/')) {
-      const id = decodeURIComponent(pathname.slice('/files/'.length));
-      const file = standIn.files.find((f) => f.fileId === id);
-      if (file === undefined) return false;
-      res.writeHead(200, {
-        'content-type': 'text/csv; charset=utf-8',
-        'content-disposition': `attachment; filename="${file.filename.replace(/[^\w.-]/g, '_')}"`,
-      });
-      res.end(file.content);
-      return true;
-    }
-    if (req.method === 'POST' && pathname === '/workbench/send') {
-      const body = SendBody.safeParse(await readJson(req).catch(() => undefined));
-      if (!body.success) sendJson(res, 400, { ok: false, error: body.error.message });
-      else sendJson(res, 200, await send(body.data));
-      return true;
-    }
-    if (req.method === 'POST' && pathname === '/workbench/action') {
-      const body = ActionBody.safeParse(await readJson(req).catch(() => undefined));
-      if (!body.success) sendJson(res, 400, { ok: false, error: body.error.message });
-      else sendJson(res, 200, await click(body.data));
-      return true;
-    }
-    return false;
-  };
+type Outcome = { ok: boolean; error?: string };
 
-  const standIn = await startSlackStandIn({
-    botToken: options.botToken,
-    botUserId: options.botUserId,
-    port: options.port,
-    routes,
+/** Serves `/` and `/static/<file>` from `static/`; false for a file it does not know. */
+async function serveStatic(res: ServerResponse, pathname: string): Promise<boolean> {
+  const name = pathname === '/' ? 'index.html' : pathname.slice('/static/'.length);
+  const type = STATIC_FILES[name];
+  if (type === undefined) return false;
+  try {
+    const content = await readFile(new URL(name, STATIC_DIR));
+    res.writeHead(200, { 'content-type': type, 'cache-control': 'no-cache' });
+    res.end(content);
+  } catch {
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end(`${name} is missing from ${STATIC_DIR.pathname}`);
+  }
+  return true;
+}
+
+/** Opens a server-sent event stream of conversation changes for a page. */
+function openEventStream(wb: WorkbenchState, req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
   });
+  res.write(': connected\n\n');
+  wb.clients.add(res);
+  req.on('close', () => wb.clients.delete(res));
+}
+
+/** Downloads a file the bot uploaded; false for an unknown id. */
+function serveFile(wb: WorkbenchState, res: ServerResponse, pathname: string): boolean {
+  const id = decodeURIComponent(pathname.slice('/files/'.length));
+  const file = wb.standIn.files.find((f) => f.fileId === id);
+  if (file === undefined) return false;
+  res.writeHead(200, {
+    'content-type': 'text/csv; charset=utf-8',
+    'content-disposition': `attachment; filename="${file.filename.replace(/[^\w.-]/g, '_')}"`,
+  });
+  res.end(file.content);
+  return true;
+}
+
+/** Reads a JSON body with `schema`, answers 400 when it does not fit, else `act`'s outcome. */
+async function answerPost<T>(
+  req: IncomingMessage,
+  res: ServerResponse,
+  schema: z.ZodType<T>,
+  act: (input: T) => Promise<Outcome>,
+): Promise<void> {
+  const body = schema.safeParse(await readJson(req).catch(() => undefined));
+  if (!body.success) sendJson(res, 400, { ok: false, error: body.error.message });
+  else sendJson(res, 200, await act(body.data));
+}
+
+/** The page's routes, beside the stand-in's Slack paths; false for a path it does not serve. */
+async function route(
+  wb: WorkbenchState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  pathname: string,
+): Promise<boolean> {
+  if (req.method === 'GET' && (pathname === '/' || pathname.startsWith('/static/'))) {
+    return serveStatic(res, pathname);
+  }
+  if (pathname === '/favicon.ico') {
+    res.writeHead(204);
+    res.end();
+    return true;
+  }
+  if (req.method === 'GET' && pathname === '/workbench/state') {
+    sendJson(res, 200, pageState(wb));
+    return true;
+  }
+  if (req.method === 'GET' && pathname === '/workbench/events') {
+    openEventStream(wb, req, res);
+    return true;
+  }
+  if (req.method === 'GET' && pathname.startsWith('/files/')) return serveFile(wb, res, pathname);
+  if (req.method === 'POST' && pathname === '/workbench/send') {
+    await answerPost(req, res, SendBody, (input) => send(wb, input));
+    return true;
+  }
+  if (req.method === 'POST' && pathname === '/workbench/action') {
+    await answerPost(req, res, ActionBody, (input) => click(wb, input));
+    return true;
+  }
+  return false;
+}
+
+/** The renderer's view of a conversation message: author, blocks and their problems, files. */
+function workbenchMessage(wb: WorkbenchState, m: ConversationMessage): WorkbenchMessage {
+  const author = wb.standIn.users.get(m.userId);
+  const message: WorkbenchMessage = {
+    ts: m.ts,
+    channel: m.channel,
+    ephemeral: m.visibleTo !== undefined,
+    author: {
+      id: m.userId,
+      name: m.userId === 'USLACKBOT' ? 'Slackbot' : (author?.realName ?? author?.name ?? m.userId),
+      isBot: m.userId === wb.options.botUserId || m.userId === 'USLACKBOT',
+    },
+  };
+  if (m.text !== undefined) message.text = m.text;
+  if (m.blocks !== undefined) {
+    message.blocks = m.blocks;
+    const problems = m.limitProblems ?? validateBlocks(m.blocks);
+    if (problems.length > 0) message.limitProblems = problems;
+  } else if (m.limitProblems !== undefined) message.limitProblems = m.limitProblems;
+  if (m.threadTs !== undefined) message.threadTs = m.threadTs;
+  const count = wb.replies.get(m.ts);
+  if (count !== undefined) message.replyCount = count;
+  if (m.files !== undefined) {
+    message.files = m.files.map((f) => ({
+      ...f,
+      url: `/files/${encodeURIComponent(f.id)}`,
+    }));
+  }
+  if (m.edited === true) message.edited = true;
+  return message;
+}
+
+/** A message as the page gets it: rendered HTML and where it goes. */
+function toPage(wb: WorkbenchState, m: ConversationMessage): PageMessage {
+  const page: PageMessage = {
+    ts: m.ts,
+    channel: m.channel,
+    html: wb.options.render(workbenchMessage(wb, m), wb.ctx),
+  };
+  if (m.threadTs !== undefined) page.threadTs = m.threadTs;
+  if (m.visibleTo !== undefined) page.visibleTo = m.visibleTo;
+  return page;
+}
+
+function broadcast(wb: WorkbenchState, event: Record<string, unknown>): void {
+  const data = `data: ${JSON.stringify(event)}\n\n`;
+  for (const client of wb.clients) client.write(data);
+}
+
+/** Tells every page of a change; a new reply also redraws its parent (its reply count). */
+function onConversationChange(wb: WorkbenchState, change: ConversationChange): void {
+  const m = change.message;
+  if (change.kind === 'delete') {
+    broadcast(wb, { kind: 'delete', ts: m.ts, channel: m.channel });
+    return;
+  }
+  broadcast(wb, { kind: 'upsert', message: toPage(wb, m) });
+  // A new reply changes its parent's reply count.
+  if (m.threadTs !== undefined && !wb.counted.has(m.ts)) {
+    wb.counted.add(m.ts);
+    wb.replies.set(m.threadTs, (wb.replies.get(m.threadTs) ?? 0) + 1);
+    const parent = wb.standIn.conversation.get(m.threadTs);
+    if (parent !== undefined) broadcast(wb, { kind: 'upsert', message: toPage(wb, parent) });
+  }
+}
+
+/** What a page loads first: the bot, the people with their DMs, the channels, every message. */
+function pageState(wb: WorkbenchState) {
+  const { options, standIn } = wb;
+  return {
+    bot: { id: options.botUserId, name: options.botName },
+    people: options.people.map((p) => ({
+      id: p.id,
+      label: p.label,
+      dm: standIn.directMessageOf(p.id),
+    })),
+    channels: options.channels,
+    messages: [...standIn.conversation.values()].map((m) => toPage(wb, m)),
+  };
+}
+
+/** The form body Slack posts to the bot for a slash command. */
+function slashCommandBody(
+  wb: WorkbenchState,
+  person: WorkbenchPerson,
+  channel: string,
+  command: string,
+  text: string,
+  responseUrl: string,
+): string {
+  return new URLSearchParams({
+    token: 'unused',
+    team_id: 'T0TEST',
+    team_domain: 'vpn-conns-demo',
+    channel_id: channel,
+    channel_name: wb.channelNames.get(channel) ?? 'directmessage',
+    user_id: person.id,
+    user_name: person.name,
+    command,
+    text,
+    api_app_id: 'A0TEST',
+    is_enterprise_install: 'false',
+    response_url: responseUrl,
+    trigger_id: `${Date.now()}.${randomBytes(8).toString('hex')}`,
+  }).toString();
+}
+
+/** Shows an ack with a body, the command's first answer, like a response_url post. */
+function showAck(standIn: SlackStandIn, context: ResponseUrlContext, ackBody: string): void {
+  if (ackBody.trim() === '') return;
+  try {
+    const body = JSON.parse(ackBody) as Record<string, unknown>;
+    standIn.showReply(context, body);
+  } catch {
+    standIn.showReply(context, { text: ackBody });
+  }
+}
+
+/** Sends `/vpn-conns …` to the bot, signed; Slack's notice when the bot fails or is too slow. */
+async function slashCommand(
+  wb: WorkbenchState,
+  person: WorkbenchPerson,
+  channel: string,
+  command: string,
+  text: string,
+): Promise<Outcome> {
+  const { standIn } = wb;
+  const context = { channel, userId: person.id };
+  const fail = (error: string) => {
+    standIn.postSlackNotice(channel, person.id, `${command} failed with the error "${error}"`);
+    return { ok: false, error };
+  };
+  if (wb.bot === undefined) return fail('dispatch_failed');
+  const responseUrl = standIn.newResponseUrl(context);
+  const rawBody = slashCommandBody(wb, person, channel, command, text, responseUrl);
+  const answer = await postSigned(wb.bot, rawBody);
+  if (answer === undefined) return fail('operation_timeout');
+  if (answer.status !== 200) return fail('dispatch_failed');
+  showAck(standIn, context, answer.body);
+  return { ok: true };
+}
+
+/** The composer: a slash command to the bot, or a plain message in the channel. */
+async function send(wb: WorkbenchState, input: z.infer<typeof SendBody>): Promise<Outcome> {
+  const person = wb.people.get(input.person);
+  if (person === undefined) return { ok: false, error: 'unknown person' };
+  const text = input.text.trim();
+  if (!text.startsWith('/')) {
+    wb.standIn.postAsUser(input.channel, person.id, text, input.threadTs);
+    return { ok: true };
+  }
+  const [command = '', ...rest] = text.split(/\s+/);
+  if (command !== '/vpn-conns') {
+    wb.standIn.postSlackNotice(
+      input.channel,
+      person.id,
+      `${command} is not a valid command. In Slack, all messages that start with the "/" character are interpreted as commands.`,
+    );
+    return { ok: false, error: 'invalid_command' };
+  }
+  return slashCommand(wb, person, input.channel, command, rest.join(' '));
+}
+
+/** A Block Kit button click: a signed `block_actions` payload with a fresh response_url. */
+async function click(wb: WorkbenchState, input: z.infer<typeof ActionBody>): Promise<Outcome> {
+  const { standIn } = wb;
+  const person = wb.people.get(input.person);
+  const message = standIn.conversation.get(input.messageTs);
+  if (person === undefined || message === undefined) return { ok: false, error: 'not found' };
+  if (wb.bot === undefined) return { ok: false, error: 'no bot' };
+  const responseUrl = standIn.newResponseUrl({
+    channel: message.channel,
+    userId: person.id,
+    messageTs: message.ts,
+  });
+  const payload = blockActionsPayload({
+    userId: person.id,
+    channelId: message.channel,
+    actionId: input.actionId,
+    value: input.value ?? '',
+    blockId: input.blockId ?? 'block',
+    responseUrl,
+    ...(message.visibleTo === undefined
+      ? {
+          message: {
+            type: 'message',
+            ts: message.ts,
+            user: message.userId,
+            text: message.text ?? '',
+            blocks: message.blocks ?? [],
+          },
+        }
+      : {}),
+  });
+  const answer = await postSigned(wb.bot, `payload=${encodeURIComponent(JSON.stringify(payload))}`);
+  if (answer === undefined || answer.status !== 200) {
+    standIn.postSlackNotice(
+      message.channel,
+      person.id,
+      'The app did not respond to that click in time (Slack shows a warning icon on the button).',
+    );
+    return { ok: false, error: answer === undefined ? 'timeout' : `HTTP ${answer.status}` };
+  }
+  return { ok: true };
+}
+
+/** Adds the bot and the people (each with a DM) to the stand-in's workspace. */
+function addMembers(standIn: SlackStandIn, options: WorkbenchOptions): void {
   standIn.users.set(options.botUserId, {
     id: options.botUserId,
     name: options.botName,
@@ -238,199 +472,54 @@ export async function startWorkbench(options: WorkbenchOptions): Promise<Workben
     standIn.users.set(p.id, { id: p.id, name: p.name, realName: p.realName, email: p.email });
     standIn.openDirectMessage(p.id);
   }
+}
 
-  const ctx: RenderContext = {
-    userName: (id) => standIn.users.get(id)?.name,
-    channelName: (id) => channelNames.get(id),
-  };
-
-  const toPage = (m: ConversationMessage): PageMessage => {
-    const author = standIn.users.get(m.userId);
-    const message: WorkbenchMessage = {
-      ts: m.ts,
-      channel: m.channel,
-      ephemeral: m.visibleTo !== undefined,
-      author: {
-        id: m.userId,
-        name:
-          m.userId === 'USLACKBOT' ? 'Slackbot' : (author?.realName ?? author?.name ?? m.userId),
-        isBot: m.userId === options.botUserId || m.userId === 'USLACKBOT',
-      },
-    };
-    if (m.text !== undefined) message.text = m.text;
-    if (m.blocks !== undefined) {
-      message.blocks = m.blocks;
-      const problems = m.limitProblems ?? validateBlocks(m.blocks);
-      if (problems.length > 0) message.limitProblems = problems;
-    } else if (m.limitProblems !== undefined) message.limitProblems = m.limitProblems;
-    if (m.threadTs !== undefined) message.threadTs = m.threadTs;
-    const count = replies.get(m.ts);
-    if (count !== undefined) message.replyCount = count;
-    if (m.files !== undefined) {
-      message.files = m.files.map((f) => ({
-        ...f,
-        url: `/files/${encodeURIComponent(f.id)}`,
-      }));
-    }
-    if (m.edited === true) message.edited = true;
-    const page: PageMessage = {
-      ts: m.ts,
-      channel: m.channel,
-      html: options.render(message, ctx),
-    };
-    if (m.threadTs !== undefined) page.threadTs = m.threadTs;
-    if (m.visibleTo !== undefined) page.visibleTo = m.visibleTo;
-    return page;
-  };
-
-  const broadcast = (event: Record<string, unknown>) => {
-    const data = `data: ${JSON.stringify(event)}\n\n`;
-    for (const client of clients) client.write(data);
-  };
-
-  standIn.onChange((change: ConversationChange) => {
-    const m = change.message;
-    if (change.kind === 'delete') {
-      broadcast({ kind: 'delete', ts: m.ts, channel: m.channel });
-      return;
-    }
-    broadcast({ kind: 'upsert', message: toPage(m) });
-    // A new reply changes its parent's reply count.
-    if (m.threadTs !== undefined && !counted.has(m.ts)) {
-      counted.add(m.ts);
-      replies.set(m.threadTs, (replies.get(m.threadTs) ?? 0) + 1);
-      const parent = standIn.conversation.get(m.threadTs);
-      if (parent !== undefined) broadcast({ kind: 'upsert', message: toPage(parent) });
-    }
+/**
+ * Starts the workbench on 127.0.0.1: the Slack stand-in with the people, channels and DMs of the
+ * demo workspace, plus the page's routes.
+ */
+export async function startWorkbench(options: WorkbenchOptions): Promise<Workbench> {
+  // The page's routes need the stand-in they are given to; it is set right after it listens.
+  let wb: WorkbenchState | undefined;
+  const standIn = await startSlackStandIn({
+    botToken: options.botToken,
+    botUserId: options.botUserId,
+    port: options.port,
+    routes: async (req, res, pathname) =>
+      wb === undefined ? false : route(wb, req, res, pathname),
   });
-
-  const state = () => ({
-    bot: { id: options.botUserId, name: options.botName },
-    people: options.people.map((p) => ({
-      id: p.id,
-      label: p.label,
-      dm: standIn.directMessageOf(p.id),
-    })),
-    channels: options.channels,
-    messages: [...standIn.conversation.values()].map(toPage),
-  });
-
-  /** The composer: a slash command to the bot, or a plain message in the channel. */
-  const send = async (input: z.infer<typeof SendBody>) => {
-    const person = people.get(input.person);
-    if (person === undefined) return { ok: false, error: 'unknown person' };
-    const text = input.text.trim();
-    if (!text.startsWith('/')) {
-      standIn.postAsUser(input.channel, person.id, text, input.threadTs);
-      return { ok: true };
-    }
-    const [command = '', ...rest] = text.split(/\s+/);
-    if (command !== '/vpn-conns') {
-      standIn.postSlackNotice(
-        input.channel,
-        person.id,
-        `${command} is not a valid command. In Slack, all messages that start with the "/" character are interpreted as commands.`,
-      );
-      return { ok: false, error: 'invalid_command' };
-    }
-    const context = { channel: input.channel, userId: person.id };
-    const fail = (error: string) => {
-      standIn.postSlackNotice(
-        input.channel,
-        person.id,
-        `${command} failed with the error "${error}"`,
-      );
-      return { ok: false, error };
-    };
-    if (bot === undefined) return fail('dispatch_failed');
-    const channelName = channelNames.get(input.channel);
-    const rawBody = new URLSearchParams({
-      token: 'unused',
-      team_id: 'T0TEST',
-      team_domain: 'vpn-conns-demo',
-      channel_id: input.channel,
-      channel_name: channelName ?? 'directmessage',
-      user_id: person.id,
-      user_name: person.name,
-      command,
-      text: rest.join(' '),
-      api_app_id: 'A0TEST',
-      is_enterprise_install: 'false',
-      response_url: standIn.newResponseUrl(context),
-      trigger_id: `${Date.now()}.${randomBytes(8).toString('hex')}`,
-    }).toString();
-    const answer = await postSigned(bot, rawBody);
-    if (answer === undefined) return fail('operation_timeout');
-    if (answer.status !== 200) return fail('dispatch_failed');
-    if (answer.body.trim() !== '') {
-      // An ack with a body is the command's first answer, shown like a response_url post.
-      try {
-        const body = JSON.parse(answer.body) as Record<string, unknown>;
-        standIn.showReply(context, body);
-      } catch {
-        standIn.showReply(context, { text: answer.body });
-      }
-    }
-    return { ok: true };
+  addMembers(standIn, options);
+  const channelNames = new Map(options.channels.map((c) => [c.id, c.name]));
+  const state: WorkbenchState = {
+    options,
+    bot: options.bot,
+    people: new Map(options.people.map((p) => [p.id, p])),
+    channelNames,
+    clients: new Set(),
+    replies: new Map(),
+    counted: new Set(),
+    standIn,
+    ctx: {
+      userName: (id) => standIn.users.get(id)?.name,
+      channelName: (id) => channelNames.get(id),
+    },
   };
-
-  /** A Block Kit button click: a signed `block_actions` payload with a fresh response_url. */
-  const click = async (input: z.infer<typeof ActionBody>) => {
-    const person = people.get(input.person);
-    const message = standIn.conversation.get(input.messageTs);
-    if (person === undefined || message === undefined) return { ok: false, error: 'not found' };
-    if (bot === undefined) return { ok: false, error: 'no bot' };
-    const responseUrl = standIn.newResponseUrl({
-      channel: message.channel,
-      userId: person.id,
-      messageTs: message.ts,
-    });
-    const payload = blockActionsPayload({
-      userId: person.id,
-      channelId: message.channel,
-      actionId: input.actionId,
-      value: input.value ?? '',
-      blockId: input.blockId ?? 'block',
-      responseUrl,
-      ...(message.visibleTo === undefined
-        ? {
-            message: {
-              type: 'message',
-              ts: message.ts,
-              user: message.userId,
-              text: message.text ?? '',
-              blocks: message.blocks ?? [],
-            },
-          }
-        : {}),
-    });
-    const answer = await postSigned(bot, `payload=${encodeURIComponent(JSON.stringify(payload))}`);
-    if (answer === undefined || answer.status !== 200) {
-      standIn.postSlackNotice(
-        message.channel,
-        person.id,
-        'The app did not respond to that click in time (Slack shows a warning icon on the button).',
-      );
-      return { ok: false, error: answer === undefined ? 'timeout' : `HTTP ${answer.status}` };
-    }
-    return { ok: true };
-  };
-
+  wb = state;
+  standIn.onChange((change) => onConversationChange(state, change));
   const keepAlive = setInterval(() => {
-    for (const client of clients) client.write(': keep-alive\n\n');
+    for (const client of state.clients) client.write(': keep-alive\n\n');
   }, 15_000);
   keepAlive.unref();
-
   return {
     url: `${standIn.origin}/`,
     standIn,
     setBot(target) {
-      bot = target;
+      state.bot = target;
     },
     async close() {
       clearInterval(keepAlive);
-      for (const client of clients) client.end();
-      clients.clear();
+      for (const client of state.clients) client.end();
+      state.clients.clear();
       await standIn.close();
     },
   };
