@@ -190,10 +190,115 @@ async function waitUntil(
   );
 }
 
+/** Clean-up steps, run in reverse order of registration. */
+type Cleanups = (() => Promise<void>)[];
+
+/** What the bot needs to talk to Slack (the workbench or a real workspace). */
+interface SlackSide {
+  workbench?: Workbench;
+  env: Record<string, string>;
+  /** The bot's health URL in HTTP mode; undefined in Socket Mode (watch its log). */
+  healthUrl?: string;
+}
+
+/** Starts the workbench and the environment of a bot that answers it over HTTP. */
+async function startWorkbenchSide(options: DemoOptions, cleanups: Cleanups): Promise<SlackSide> {
+  const wb = await startWorkbench({
+    port: options.port,
+    botToken: BOT_TOKEN,
+    botUserId: DEMO_BOT.id,
+    botName: DEMO_BOT.name,
+    people: DEMO_PEOPLE,
+    channels: DEMO_CHANNELS,
+    render: renderMessage,
+  });
+  cleanups.push(() => wb.close());
+  const botPort = await freePort();
+  const signingSecret = randomBytes(16).toString('hex');
+  wb.setBot({ url: `http://127.0.0.1:${botPort}/slack/events`, signingSecret });
+  const [bob, ada] = DEMO_PEOPLE;
+  return {
+    workbench: wb,
+    env: {
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: signingSecret,
+      SLACK_API_URL: wb.standIn.url,
+      PORT: String(botPort),
+      DIGEST_CHANNEL: DEMO_CHANNELS[1].id,
+      DIGEST_CRON: options.digestCron ?? '* * * * *',
+      DIGEST_POLL_SECONDS: '10',
+      DIGEST_EMPTY: 'post',
+      VPN_CONNS_ALLOWED: `${bob?.id},${ada?.id}`,
+      VPN_CONNS_ADMINS: `${ada?.id}`,
+    },
+    healthUrl: `http://127.0.0.1:${botPort}/healthz`,
+  };
+}
+
+/** The environment of a bot that connects to a real workspace in Socket Mode. */
+function realSlackSide(slack: NonNullable<DemoOptions['slack']>, options: DemoOptions): SlackSide {
+  const settings = options.slackSettings ?? {};
+  return {
+    env: {
+      // A digest every minute when the admin names a channel for it (and no schedule).
+      ...(settings.DIGEST_CHANNEL !== undefined ? { DIGEST_CRON: '* * * * *' } : {}),
+      ...settings,
+      SLACK_BOT_TOKEN: slack.botToken,
+      SLACK_APP_TOKEN: slack.appToken,
+    },
+  };
+}
+
+/** Spawns the built bot with its output in `bot.log`; its clean-up stops it and closes the log. */
+function spawnBot(
+  dir: string,
+  env: NodeJS.ProcessEnv,
+  cleanups: Cleanups,
+): { bot: ChildProcess; logFile: string } {
+  const logFile = join(dir, 'bot.log');
+  const log = createWriteStream(logFile);
+  const bot = spawn(process.execPath, [join(ROOT, 'dist', 'main.js')], {
+    cwd: dir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  bot.stdout?.pipe(log, { end: false });
+  bot.stderr?.pipe(log, { end: false });
+  const exited = new Promise<void>((resolve) => bot.once('exit', () => resolve()));
+  cleanups.push(async () => {
+    if (bot.exitCode === null && bot.signalCode === null) {
+      bot.kill('SIGTERM');
+      const killer = setTimeout(() => bot.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(killer);
+    }
+    await new Promise<void>((resolve) => log.end(() => resolve()));
+  });
+  return { bot, logFile };
+}
+
+/** Waits until the bot answers its health URL, or (Socket Mode) logs that it connected. */
+async function waitForBot(
+  bot: ChildProcess,
+  logFile: string,
+  healthUrl: string | undefined,
+): Promise<void> {
+  if (healthUrl !== undefined) {
+    await waitUntil(async () => (await fetch(healthUrl)).ok, bot, logFile, 30_000);
+    return;
+  }
+  await waitUntil(
+    async () => (await readFile(logFile, 'utf8')).includes('connected to Slack'),
+    bot,
+    logFile,
+    30_000,
+  );
+}
+
 /**
  * Starts the emulator with a living fleet, the workbench (unless `slack`), and the bot; resolves
- * once the bot answers. Every port is on 127.0.0.1. Kept as one sequence (longer than usual) so
- * that each step registers its own clean-up right after it succeeds.
+ * once the bot answers. Every port is on 127.0.0.1. Each step registers its own clean-up right
+ * after it succeeds; a failure runs those registered so far.
  */
 export async function startDemo(options: DemoOptions): Promise<Demo> {
   if (options.build !== false) await buildIfStale();
@@ -206,7 +311,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   });
   // Named explicitly (not discovered) so that `corp` is the default endpoint.
   const endpoints = fleet.endpoints.map((e) => `${e.name}=${e.id}`).join(',');
-  const cleanups: (() => Promise<void>)[] = [
+  const cleanups: Cleanups = [
     async () => fleet.stop(),
     () => emulator.close(),
     () => rm(dir, { recursive: true, force: true }),
@@ -214,91 +319,16 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   const cleanup = async () => {
     for (const step of cleanups.reverse()) await step().catch(() => {});
   };
-
   try {
-    let workbench: Workbench | undefined;
-    let slackEnv: Record<string, string>;
-    let healthUrl: string | undefined;
-    if (options.slack === undefined) {
-      workbench = await startWorkbench({
-        port: options.port,
-        botToken: BOT_TOKEN,
-        botUserId: DEMO_BOT.id,
-        botName: DEMO_BOT.name,
-        people: DEMO_PEOPLE,
-        channels: DEMO_CHANNELS,
-        render: renderMessage,
-      });
-      const wb = workbench;
-      cleanups.push(() => wb.close());
-      const botPort = await freePort();
-      const signingSecret = randomBytes(16).toString('hex');
-      wb.setBot({ url: `http://127.0.0.1:${botPort}/slack/events`, signingSecret });
-      const [bob, ada] = DEMO_PEOPLE;
-      slackEnv = {
-        SLACK_BOT_TOKEN: BOT_TOKEN,
-        SLACK_SIGNING_SECRET: signingSecret,
-        SLACK_API_URL: wb.standIn.url,
-        PORT: String(botPort),
-        DIGEST_CHANNEL: DEMO_CHANNELS[1].id,
-        DIGEST_CRON: options.digestCron ?? '* * * * *',
-        DIGEST_POLL_SECONDS: '10',
-        DIGEST_EMPTY: 'post',
-        VPN_CONNS_ALLOWED: `${bob?.id},${ada?.id}`,
-        VPN_CONNS_ADMINS: `${ada?.id}`,
-      };
-      healthUrl = `http://127.0.0.1:${botPort}/healthz`;
-    } else {
-      const settings = options.slackSettings ?? {};
-      slackEnv = {
-        // A digest every minute when the admin names a channel for it (and no schedule).
-        ...(settings.DIGEST_CHANNEL !== undefined ? { DIGEST_CRON: '* * * * *' } : {}),
-        ...settings,
-        SLACK_BOT_TOKEN: options.slack.botToken,
-        SLACK_APP_TOKEN: options.slack.appToken,
-      };
-    }
-
-    const logFile = join(dir, 'bot.log');
-    const log = createWriteStream(logFile);
-    const bot = spawn(process.execPath, [join(ROOT, 'dist', 'main.js')], {
-      cwd: dir,
-      env: botEnvironment({ dir, emulatorUrl: emulator.url, endpoints, slack: slackEnv }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    bot.stdout?.pipe(log, { end: false });
-    bot.stderr?.pipe(log, { end: false });
-    const exited = new Promise<void>((resolve) => bot.once('exit', () => resolve()));
-    cleanups.push(async () => {
-      if (bot.exitCode === null && bot.signalCode === null) {
-        bot.kill('SIGTERM');
-        const killer = setTimeout(() => bot.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(killer);
-      }
-      await new Promise<void>((resolve) => log.end(() => resolve()));
-    });
-
-    if (healthUrl !== undefined) {
-      const url = healthUrl;
-      await waitUntil(async () => (await fetch(url)).ok, bot, logFile, 30_000);
-    } else {
-      await waitUntil(
-        async () => (await readFile(logFile, 'utf8')).includes('connected to Slack'),
-        bot,
-        logFile,
-        30_000,
-      );
-    }
-    return {
-      url: workbench?.url,
-      emulator,
-      fleet,
-      workbench,
-      logFile,
-      bot,
-      close: cleanup,
-    };
+    const slack =
+      options.slack === undefined
+        ? await startWorkbenchSide(options, cleanups)
+        : realSlackSide(options.slack, options);
+    const env = botEnvironment({ dir, emulatorUrl: emulator.url, endpoints, slack: slack.env });
+    const { bot, logFile } = spawnBot(dir, env, cleanups);
+    await waitForBot(bot, logFile, slack.healthUrl);
+    const { workbench } = slack;
+    return { url: workbench?.url, emulator, fleet, workbench, logFile, bot, close: cleanup };
   } catch (error) {
     await cleanup();
     throw error;
