@@ -71,17 +71,11 @@ async function openStateStore(config: Config) {
   }
 }
 
-async function main(): Promise<void> {
-  const config = readConfig();
-  logger.setLevel(config.logLevel);
-  const slack = config.slack;
-  // `loadConfig(…, 'bot')` has refused a start without a bot token.
-  if (slack === null) throw new Error('no Slack configuration');
-  process.on('unhandledRejection', (reason) =>
-    logger.error('unhandled promise rejection', describeError(reason)),
-  );
+type SlackSettings = NonNullable<Config['slack']>;
+type Store = Awaited<ReturnType<typeof openStore>>;
 
-  const now = () => new Date();
+/** The AWS side: one gateway (clients per region), the endpoint catalogue and the read service. */
+function buildAws(config: Config) {
   const gateway = createAwsGateway({
     region: config.aws.region,
     requestTimeoutMs: config.aws.requestTimeoutMs,
@@ -101,12 +95,21 @@ async function main(): Promise<void> {
     logger,
     concurrency: config.aws.concurrency,
   });
-  const store = await openStateStore(config);
-  logger.info(`state store: ${store.kind}`);
-  await checkSlackReachable({ botToken: slack.botToken, apiUrl: slack.apiUrl });
+  return { gateway, catalogue, service };
+}
 
-  // Maintenance on every role; the collector (history, digests) and the digests on `all` and `worker`.
-  const background = createBackground({
+type Aws = ReturnType<typeof buildAws>;
+
+/** Maintenance on every role; the collector (history, digests), digests and reports on `all` and `worker`. */
+function buildBackground(
+  config: Config,
+  slack: SlackSettings,
+  store: Store,
+  aws: Aws,
+  now: () => Date,
+) {
+  const slackClient = { token: slack.botToken, apiUrl: slack.apiUrl, logger };
+  return createBackground({
     role: config.role,
     digests: config.digests,
     pollSeconds: config.pollSeconds,
@@ -116,80 +119,114 @@ async function main(): Promise<void> {
       ? {
           reports: {
             configs: config.reports,
-            poster: createSlackReportPoster({
-              token: slack.botToken,
-              apiUrl: slack.apiUrl,
-              logger,
-            }),
+            poster: createSlackReportPoster(slackClient),
             pricing: config.pricing,
             region: config.aws.region,
           },
         }
       : {}),
     store,
-    gateway,
-    catalogue,
-    poster: createSlackDigestPoster({ token: slack.botToken, apiUrl: slack.apiUrl, logger }),
+    gateway: aws.gateway,
+    catalogue: aws.catalogue,
+    poster: createSlackDigestPoster(slackClient),
     logger,
     now,
     holder: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
     concurrency: config.aws.concurrency,
   });
-  const { scheduler } = background;
+}
 
-  let app: ReturnType<typeof createApp> | undefined;
-  if (config.role !== 'worker' && slack.mode !== 'none') {
-    app = createApp(slack, {
-      service,
-      catalogue,
-      terminator: createTerminateService({ gateway, catalogue, connections: service, logger }),
-      access: config.access,
-      audit: createAuditTrail({ store, logger, now }),
-      history: {
-        store,
-        region: config.aws.region,
-        timeZone: config.history.timeZone,
-        pricing: config.pricing,
-      },
-      logger,
-      now,
-      ...(background.digests !== null
-        ? {
-            digest: createDigestAnswer({
-              service: background.digests,
-              digests: config.digests,
-              nextRun: background.nextDigestRun,
-            }),
-          }
-        : {}),
-    });
-    if (slack.mode === 'http') {
-      await app.start(slack.port);
-      logger.info(
-        `vpn-conns listening on port ${slack.port} (HTTP mode: POST /slack/events, GET /healthz)`,
-      );
-    } else {
-      await app.start();
-      logger.info('vpn-conns connected to Slack (Socket Mode)');
-    }
-  }
-  scheduler.start();
-  if (config.role !== 'web' && config.digests.length === 0) {
-    logger.info('no digest configured (DIGEST_CHANNEL unset): collecting the session history only');
-  }
+type Background = ReturnType<typeof buildBackground>;
 
+/** The Slack app over the services, started in HTTP or Socket Mode; none on a `worker`. */
+async function startSlack(
+  config: Config,
+  slack: SlackSettings,
+  deps: { store: Store; aws: Aws; background: Background; now: () => Date },
+) {
+  if (config.role === 'worker' || slack.mode === 'none') return undefined;
+  const { store, aws, background, now } = deps;
+  const { gateway, catalogue, service } = aws;
+  const app = createApp(slack, {
+    service,
+    catalogue,
+    terminator: createTerminateService({ gateway, catalogue, connections: service, logger }),
+    access: config.access,
+    audit: createAuditTrail({ store, logger, now }),
+    history: {
+      store,
+      region: config.aws.region,
+      timeZone: config.history.timeZone,
+      pricing: config.pricing,
+    },
+    logger,
+    now,
+    ...(background.digests !== null
+      ? {
+          digest: createDigestAnswer({
+            service: background.digests,
+            digests: config.digests,
+            nextRun: background.nextDigestRun,
+          }),
+        }
+      : {}),
+  });
+  if (slack.mode === 'http') {
+    await app.start(slack.port);
+    logger.info(
+      `vpn-conns listening on port ${slack.port} (HTTP mode: POST /slack/events, GET /healthz)`,
+    );
+  } else {
+    await app.start();
+    logger.info('vpn-conns connected to Slack (Socket Mode)');
+  }
+  return app;
+}
+
+/** SIGTERM and SIGINT stop Slack, then the jobs (waiting for a running one), then the store. */
+function stopOnSignals(parts: {
+  app: Awaited<ReturnType<typeof startSlack>>;
+  background: Background;
+  store: Store;
+  aws: Aws;
+}) {
   const stop = async (signal: string) => {
     logger.info(`${signal}: shutting down`);
-    await app
+    await parts.app
       ?.stop()
       .catch((error: unknown) => logger.warn('error while stopping Slack', describeError(error)));
-    await scheduler.stop();
-    await store.close().catch(() => {});
-    gateway.destroy();
+    await parts.background.scheduler.stop();
+    await parts.store.close().catch(() => {});
+    parts.aws.gateway.destroy();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  logger.setLevel(config.logLevel);
+  const slack = config.slack;
+  // `loadConfig(…, 'bot')` has refused a start without a bot token.
+  if (slack === null) throw new Error('no Slack configuration');
+  process.on('unhandledRejection', (reason) =>
+    logger.error('unhandled promise rejection', describeError(reason)),
+  );
+
+  const now = () => new Date();
+  const aws = buildAws(config);
+  const store = await openStateStore(config);
+  logger.info(`state store: ${store.kind}`);
+  await checkSlackReachable({ botToken: slack.botToken, apiUrl: slack.apiUrl });
+
+  const background = buildBackground(config, slack, store, aws, now);
+  const app = await startSlack(config, slack, { store, aws, background, now });
+  background.scheduler.start();
+  if (config.role !== 'web' && config.digests.length === 0) {
+    logger.info('no digest configured (DIGEST_CHANNEL unset): collecting the session history only');
+  }
+  stopOnSignals({ app, background, store, aws });
 }
 
 void main().catch((error: unknown) => {
