@@ -75,7 +75,8 @@ function formatWall(at: Date, timeZone: string): string {
 /**
  * The Vega-Lite spec of the chart: a pure function of the report, so a test
  * (or a person) can inspect what is drawn. Panel sizes leave room for axes,
- * legend and title inside `width` × `height`.
+ * legend and title inside `width` × `height`. It is long because the spec is one declarative
+ * object: split into pieces it would read worse than whole.
  */
 export function buildChartSpec(report: UsageReport, options: ChartOptions = {}): TopLevelSpec {
   const width = options.width ?? CHART_WIDTH;

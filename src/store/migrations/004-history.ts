@@ -10,6 +10,7 @@ import type { Migration } from './migration.js';
 export const history: Migration = {
   version: 4,
   name: 'session history',
+  // Long on purpose: two tables and their indexes, declared in one place as the schema they make.
   async up(db, t) {
     await t
       .table(
