@@ -206,9 +206,10 @@ function parseStatuses(value: string): ConnectionStatus[] | null {
     const word = part.trim().toLowerCase();
     if (word === 'all') return null;
     if (!isConnectionStatus(word)) {
-      throw new UsageError(
-        `Unknown status ${quote(part)}: use one of ${STATUS_VALUES.join(', ')}.`,
-      );
+      // An empty part (`status=active,`) is named by the whole value: `""` names nothing typed.
+      const what =
+        word === '' ? `An empty status in ${quote(value)}` : `Unknown status ${quote(part)}`;
+      throw new UsageError(`${what}: use one of ${STATUS_VALUES.join(', ')}.`);
     }
     if (!statuses.includes(word)) statuses.push(word);
   }
@@ -360,7 +361,9 @@ function parseUserRef(word: string | undefined, surface: Surface): UserRef {
   }
   const mention = SLACK_USER_MENTION.exec(word);
   if (mention?.[1]) {
-    if (surface !== 'slack') throw new UsageError('Slack mentions work only in Slack.');
+    if (surface !== 'slack') {
+      throw new UsageError(`${quote(word)}: Slack mentions work only in Slack; give a name.`);
+    }
     return { kind: 'slack-user', userId: mention[1] };
   }
   if (word.toLowerCase() === 'me') {
@@ -460,9 +463,23 @@ function formatWord(word: string): string {
   return `"${word.replace(/["\\\u201C\u201D]/g, (ch) => `\\${ch}`)}"`;
 }
 
+/**
+ * A `user` lookup's name as a word that reads back as that name: with an `@` in front when the
+ * bare word would mean something else (`me`, `public`, a mention, `a=b`, `@x`).
+ */
+function formatName(name: string): string {
+  const word = formatWord(name);
+  const special =
+    /^(?:me|public)$/i.test(name) ||
+    name.startsWith('@') ||
+    name.startsWith('<') ||
+    name.includes('=');
+  return special ? `@${word}` : word;
+}
+
 function formatWho(who: UserRef): string {
   if (who.kind === 'me') return 'me';
-  return who.kind === 'slack-user' ? `<@${who.userId}>` : formatWord(who.name);
+  return who.kind === 'slack-user' ? `<@${who.userId}>` : formatName(who.name);
 }
 
 function formatSelector(selector: EndpointSelector): string[] {
