@@ -76,13 +76,14 @@ export function parseAwsTime(value: string | undefined): Date | null {
   if (value === undefined) return null;
   const match = AWS_TIME.exec(value.trim());
   if (!match) return null;
-  const [, y, mo, d, h, mi, s] = match.map(Number) as [number, ...number[]];
-  const ms = Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 0, h ?? 0, mi ?? 0, s ?? 0);
-  const date = new Date(ms);
-  // Date.UTC rolls 2019-02-31 over to March: reject instead of inventing a date.
-  if (Number.isNaN(ms) || date.getUTCDate() !== d || date.getUTCMonth() !== (mo ?? 1) - 1) {
-    return null;
-  }
+  const written = match.slice(1, 7).map(Number);
+  const [y = 0, mo = 1, d = 0, h = 0, mi = 0, s = 0] = written;
+  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  // Date.UTC rolls 2019-02-31 over to March, 10:60 to 11:00 and year 19 to 1919: reject
+  // instead of inventing an instant.
+  const read = [date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate()];
+  read.push(date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds());
+  if (read.some((field, i) => field !== written[i])) return null;
   return date;
 }
 
