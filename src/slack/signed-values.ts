@@ -35,7 +35,10 @@ export const terminateValueSchema = z.discriminatedUnion('k', [
 export type TerminateValue = z.infer<typeof terminateValueSchema>;
 
 export interface ValueSigner {
-  /** `base64url(json).mac`, or `null` when it would not fit in a button value. */
+  /**
+   * `base64url(json).mac`, or `null` when it would not fit in a button value or a field is
+   * longer than the schema allows (a 200-character user name): then there is no button.
+   */
   sign(value: TerminateValue): string | null;
   /** @throws UsageError for anything `sign` did not make. */
   verify(value: unknown): TerminateValue;
@@ -48,9 +51,9 @@ export function createValueSigner(secret: string): ValueSigner {
     createHmac('sha256', key).update(data).digest('base64url').slice(0, 32);
   return {
     sign(value) {
-      const data = Buffer.from(JSON.stringify(terminateValueSchema.parse(value))).toString(
-        'base64url',
-      );
+      const parsed = terminateValueSchema.safeParse(value);
+      if (!parsed.success) return null;
+      const data = Buffer.from(JSON.stringify(parsed.data)).toString('base64url');
       const signed = `${data}.${mac(data)}`;
       return signed.length <= MAX_BUTTON_VALUE ? signed : null;
     },

@@ -14,97 +14,12 @@ import {
   tokenize,
   unescapeSlack,
 } from '../../src/vpn/query.js';
-import { hostileText } from './arbitraries.js';
+import { commandText, word } from './arbitraries.js';
 import { settings } from './settings.js';
 
 /** What Slack does to command text before sending it (should_escape also does this much). */
 const escapeForSlack = (text: string) =>
   text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
-
-/** A word as a person would quote it: `"…"` with `\` before quotes and backslashes. */
-const quoted = (word: string) => `"${word.replace(/["\\\u201C\u201D]/g, (ch) => `\\${ch}`)}"`;
-
-const value = fc.oneof(hostileText, fc.constantFrom('alice', 'Jane Doe', 'me', 'public', 'all'));
-
-/** One word of command text: the grammar's own vocabulary, its filters, and anything else. */
-const word: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom(
-    'list',
-    'LIST',
-    'user',
-    'endpoints',
-    'help',
-    'digest',
-    'now',
-    'audit',
-    'all',
-    'public',
-    'me',
-    'prod',
-    'dev-1',
-    'cvpn-endpoint-0123456789abcdef0',
-    'CVPN-ENDPOINT-0ABC',
-    '<@U0123ABCD>',
-    '<@W0123ABCD|jane>',
-    '<@u0123abcd>',
-    '@alice',
-    '@@alice',
-    '@me',
-    '@public',
-    '@',
-    '=',
-    '0',
-    '1',
-    '100',
-    '101',
-    '1e1',
-    '-1',
-    'status=active',
-    'status=terminated,failed-to-terminate',
-    'status=ALL',
-    'status=gone',
-    'status=',
-    'conn=cvpn-connection-0aa11bb22cc33dd44',
-    'conn=12345',
-  ),
-  fc
-    .tuple(
-      fc.constantFrom('user', 'USER', 'conn', 'status', 'ip', 'User'),
-      fc.oneof(value, value.map(quoted)),
-    )
-    .map(([key, v]) => `${key}=${v}`),
-  value.map(quoted),
-  value.map((v) => `@${quoted(v)}`),
-  hostileText,
-);
-
-const spacing = fc.constantFrom(' ', '  ', '\t', '\n', '\u00A0');
-
-/** How a person names someone after `user`: bare, quoted, `@name`, a mention, `me`. */
-const person: fc.Arbitrary<string> = fc.oneof(
-  value,
-  value.map(quoted),
-  value.map((v) => `@${v}`),
-  value.map((v) => `@${quoted(v)}`),
-  fc.constantFrom('me', 'ME', '@me', '@@alice', '@', '<@U0123ABCD>', '&lt;@U0123ABCD&gt;'),
-);
-
-const words = (arbitrary: fc.Arbitrary<string>) =>
-  fc
-    .array(fc.tuple(arbitrary, spacing), { maxLength: 6 })
-    .map((parts) => parts.map(([w, s]) => `${w}${s}`).join(''));
-
-/** Command text built from grammar words (often a `user` lookup), or any string at all. */
-const commandText: fc.Arbitrary<string> = fc.oneof(
-  { weight: 3, arbitrary: words(word) },
-  {
-    weight: 2,
-    arbitrary: fc
-      .tuple(fc.constantFrom('user', 'User'), spacing, person, spacing, words(word))
-      .map((parts) => parts.join('')),
-  },
-  { weight: 1, arbitrary: hostileText },
-);
 
 const JSON_STRING = /"(?:[^"\\]|\\.)*"/g;
 const BACKTICKED = /`([^`]+)`/g;
