@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Connection, normalizeConnection, parseAwsTime } from '../../src/vpn/connection.js';
+import { formatBytes, formatDuration, formatUtc } from '../../src/vpn/format.js';
 import {
   type ConnectionRecord,
   csvHeader,
@@ -16,6 +17,7 @@ import {
   toJsonLine,
   toRecord,
 } from '../../src/vpn/records.js';
+import { sortConnections, summarize } from '../../src/vpn/summary.js';
 import { awsTime, hostileText, rawConnection } from './arbitraries.js';
 import { settings } from './settings.js';
 
@@ -82,6 +84,7 @@ function expectedCell(value: string | number | null): string {
   return FORMULA_START.test(value) ? `'${value}` : value;
 }
 
+const NOW = new Date('2026-11-27T12:00:00Z');
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const STATUSES = ['active', 'terminated', 'terminating', 'failed-to-terminate'];
 
@@ -174,6 +177,29 @@ describe('normalizeConnection, for any SDK-shaped record', () => {
     fc.assert(
       fc.property(rawConnection, (raw) => {
         expectJsonLine(normalizeConnection(raw));
+      }),
+      settings(),
+    );
+  });
+
+  it('gives summaries whose counts add up, and durations and sizes that read as text', () => {
+    fc.assert(
+      fc.property(fc.array(rawConnection, { maxLength: 20 }), (raws) => {
+        const connections = raws.map((raw) => normalizeConnection(raw));
+        const { total, byStatus } = summarize(connections);
+        expect(total).toBe(connections.length);
+        expect(Object.values(byStatus).reduce((sum, n) => sum + n, 0)).toBe(total);
+        expect(sortConnections(connections)).toHaveLength(total);
+        for (const c of connections) {
+          const shown = [
+            formatDuration(c.establishedAt, c.endedAt ?? NOW),
+            formatBytes(c.ingressBytes),
+            formatBytes(c.egressBytes),
+            formatUtc(c.establishedAt),
+            formatUtc(c.endedAt),
+          ];
+          for (const text of shown) expect(text).toMatch(/^(?:–|[0-9][0-9a-zA-Z .:-]*)$/);
+        }
       }),
       settings(),
     );
