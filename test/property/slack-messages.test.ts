@@ -9,6 +9,7 @@
  * - every message is within Slack's Block Kit limits, checked by the independent checker the
  *   Slack stand-in uses.
  */
+import { webApi } from '@slack/bolt';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toEndedSession } from '../../src/collector/collector.js';
@@ -21,12 +22,11 @@ import {
   ThrottledError,
   UsageError,
 } from '../../src/errors.js';
+import { createLogger } from '../../src/logger.js';
 import { validateBlocks } from '../../src/sandbox/block-kit-limits.js';
+import { createAccessChecker } from '../../src/slack/access.js';
 import { buildAuditMessage } from '../../src/slack/blocks/audit.js';
-import {
-  buildConnectionsMessage,
-  type TerminateButtons,
-} from '../../src/slack/blocks/connections.js';
+import { buildConnectionsMessage } from '../../src/slack/blocks/connections.js';
 import { buildDigestMessage } from '../../src/slack/blocks/digest.js';
 import type { SlackMessage } from '../../src/slack/blocks/limits.js';
 import {
@@ -37,13 +37,9 @@ import {
 } from '../../src/slack/blocks/messages.js';
 import { buildTerminateResultMessage } from '../../src/slack/blocks/terminate.js';
 import { createValueSigner } from '../../src/slack/signed-values.js';
+import { terminateButtons } from '../../src/slack/terminate-buttons.js';
 import type { AuditEntry, CoverageGap, EndedSession } from '../../src/store/types.js';
-import {
-  type Connection,
-  displayName,
-  normalizeConnection,
-  type RawConnection,
-} from '../../src/vpn/connection.js';
+import { normalizeConnection, type RawConnection } from '../../src/vpn/connection.js';
 import type { Endpoint } from '../../src/vpn/endpoint.js';
 import { formatQuery, parseCommand, type Query } from '../../src/vpn/query.js';
 import {
@@ -177,22 +173,14 @@ const queryText = fc.oneof(
   longText,
 );
 
+const ADMIN = 'U0ADMIN01';
 const signer = createValueSigner('property-test-secret');
-
-/** The admin's Terminate buttons, signed as the answer signs them (null when too long to carry). */
-function terminateFor(name: string | null): TerminateButtons {
-  const all = name === null ? null : signer.sign({ k: 'user', n: name });
-  return {
-    valueFor: (c: Connection) =>
-      signer.sign({
-        k: 'conn',
-        e: c.endpointId,
-        c: c.connectionId,
-        n: displayName(c).slice(0, 128),
-      }),
-    ...(all && name !== null ? { all: { name, value: all } } : {}),
-  };
-}
+// Admins are plain user IDs here, so the checker never asks Slack about groups.
+const access = createAccessChecker({
+  access: { allowed: '*', admins: { users: [ADMIN], groups: [], channels: [] } },
+  client: new webApi.WebClient('xoxb-never-used'),
+  logger: createLogger('error', () => {}),
+});
 
 const connectionsView = fc.record({
   fleet,
@@ -206,9 +194,23 @@ const connectionsView = fc.record({
 });
 
 describe('the connections message, for any fleet and query', () => {
-  it('has no live token from AWS or user text, no NaN-like word, and keeps every limit', () => {
-    fc.assert(
-      fc.property(connectionsView, (v) => {
+  it('has no live token from AWS or user text, no NaN-like word, and keeps every limit', async () => {
+    await fc.assert(
+      fc.asyncProperty(connectionsView, async (v) => {
+        // The admin's Terminate buttons, signed as the answer signs them.
+        const terminate =
+          v.admin === undefined
+            ? undefined
+            : await terminateButtons(
+                {
+                  queryText: v.queryText,
+                  page: Number.isFinite(v.page) ? Math.max(0, v.page) : 0,
+                  ...(v.admin === null ? {} : { user: { name: v.admin, endpointIds: null } }),
+                },
+                ADMIN,
+                { signer, access },
+              );
+        expect(v.admin === undefined || terminate !== undefined).toBe(true);
         const message = buildConnectionsMessage({
           title: v.title,
           connections: v.fleet.connections,
@@ -220,7 +222,7 @@ describe('the connections message, for any fleet and query', () => {
           now: NOW,
           ...(v.statusesNote === undefined ? {} : { statusesNote: v.statusesNote }),
           ...(v.userLookup ? { matchedField: () => 'commonName' as const } : {}),
-          ...(v.admin === undefined ? {} : { terminate: terminateFor(v.admin) }),
+          ...(terminate === undefined ? {} : { terminate }),
         });
         expectSafe(message);
       }),
