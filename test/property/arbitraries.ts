@@ -193,6 +193,14 @@ export const word: fc.Arbitrary<string> = fc.oneof(
     'digest',
     'now',
     'audit',
+    'history',
+    'report',
+    '7d',
+    '30d',
+    'at=2026-11-27',
+    'since=12h',
+    'since=2026-11-27T14:00+01:00',
+    'month',
     'all',
     'public',
     'me',
@@ -256,7 +264,13 @@ export const commandText: fc.Arbitrary<string> = fc.oneof(
   {
     weight: 2,
     arbitrary: fc
-      .tuple(fc.constantFrom('user', 'User'), spacing, person, spacing, words(word))
+      .tuple(
+        fc.constantFrom('user', 'User', 'history user', 'history  USER'),
+        spacing,
+        person,
+        spacing,
+        words(word),
+      )
       .map((parts) => parts.join('')),
   },
   { weight: 1, arbitrary: hostileText },
