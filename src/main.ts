@@ -163,6 +163,7 @@ async function startSlack(
     now,
     ...(background.digests !== null
       ? {
+          homeDigests: background.digests.status,
           digest: createDigestAnswer({
             service: background.digests,
             digests: config.digests,

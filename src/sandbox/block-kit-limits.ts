@@ -10,6 +10,8 @@
 /** The limits enforced by {@link validateBlocks}, by the item they apply to. */
 export const BLOCK_KIT_LIMITS = {
   blocksPerMessage: 50,
+  /** A Home tab (and a modal) view. */
+  blocksPerView: 100,
   sectionText: 3000,
   sectionFields: 10,
   sectionFieldText: 2000,
@@ -262,8 +264,18 @@ class BlocksChecker {
     });
   }
 
+  /** An image block shows `image_url` or a `slack_file` (`{ id }` or `{ url }`), exactly one. */
   image(path: string, block: Json): void {
+    const file = block.slack_file;
+    if ((block.image_url !== undefined) === (file !== undefined)) {
+      this.report(path, 'needs exactly one of image_url and slack_file');
+    }
     this.string(`${path}.image_url`, block.image_url, BLOCK_KIT_LIMITS.url, false);
+    if (file !== undefined) {
+      if (!isObject(file) || (typeof file.id !== 'string') === (typeof file.url !== 'string')) {
+        this.report(`${path}.slack_file`, 'must be an object with an id or a url');
+      }
+    }
     this.string(`${path}.alt_text`, block.alt_text, BLOCK_KIT_LIMITS.imageAltText, true);
     if (block.title !== undefined) {
       this.text(`${path}.title`, block.title, BLOCK_KIT_LIMITS.imageAltText, ['plain_text']);
@@ -295,22 +307,25 @@ class BlocksChecker {
 
 /**
  * Checks a message's `blocks` against Slack's Block Kit limits, the way Slack would before
- * accepting `chat.postMessage`, `chat.update` or a `response_url` post.
+ * accepting `chat.postMessage`, `chat.update` or a `response_url` post, or (`surface: 'view'`)
+ * `views.publish`, where up to 100 blocks are allowed.
  *
  * @param blocks - the `blocks` value as received (anything: it is checked, not trusted).
+ * @param surface - `message` (default, 50 blocks) or `view` (a Home tab or modal, 100 blocks).
  * @returns human-readable violations, each starting with a JSON-ish path such as
  *   `blocks[3].text.text`; empty when Slack would accept the blocks.
  */
-export function validateBlocks(blocks: unknown): string[] {
+export function validateBlocks(blocks: unknown, surface: 'message' | 'view' = 'message'): string[] {
   if (!Array.isArray(blocks)) return ['blocks: must be an array'];
   const checker = new BlocksChecker();
-  if (blocks.length > BLOCK_KIT_LIMITS.blocksPerMessage) {
-    checker.report('blocks', `${blocks.length} blocks (max ${BLOCK_KIT_LIMITS.blocksPerMessage})`);
-  }
+  const max =
+    surface === 'view' ? BLOCK_KIT_LIMITS.blocksPerView : BLOCK_KIT_LIMITS.blocksPerMessage;
+  if (blocks.length > max) checker.report('blocks', `${blocks.length} blocks (max ${max})`);
   blocks.forEach((block, i) => {
     checker.block(`blocks[${i}]`, block);
   });
-  if (checker.totalText > BLOCK_KIT_LIMITS.totalText) {
+  // msg_blocks_too_long is a message's limit; a view is bounded by its blocks.
+  if (surface === 'message' && checker.totalText > BLOCK_KIT_LIMITS.totalText) {
     checker.report(
       'blocks',
       `msg_blocks_too_long: ${checker.totalText} characters of text in all blocks ` +

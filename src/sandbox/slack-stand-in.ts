@@ -233,6 +233,7 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     responseUrlPosts: state.responseUrlPosts,
     messages: state.messages,
     files: state.files,
+    homeViews: state.homeViews,
     users: state.users,
     userGroups: state.userGroups,
     conversation: state.conversation,

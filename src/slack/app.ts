@@ -5,11 +5,13 @@
  */
 import { App, LogLevel } from '@slack/bolt';
 import type { AccessConfig, SlackConfig } from '../config.js';
+import type { DigestStatus } from '../jobs/digest.js';
 import type { Logger } from '../logger.js';
 import type { TerminateService } from '../services/terminate.js';
 import { createAccessChecker } from './access.js';
 import { createAccessMiddleware } from './access-middleware.js';
 import type { AnswerDeps } from './answer.js';
+import { createHomeChart } from './home-chart.js';
 import { createIdentityResolver, type IdentityResolver } from './identity.js';
 import { registerListeners } from './listeners/index.js';
 import { createMessageMemo } from './message-memo.js';
@@ -27,6 +29,10 @@ export interface AppDeps
   readonly terminator?: TerminateService;
   /** How long user-group member lists are reused (default 5 minutes). */
   readonly groupCacheMs?: number;
+  /** The App Home's "last digest": each configured digest's status; absent = no digests here. */
+  readonly homeDigests?: () => Promise<readonly DigestStatus[]>;
+  /** Upload the App Home's 24-hour chart (default true; needs `history`). */
+  readonly homeChart?: boolean;
   /** Tests: skip Bolt's `auth.test` at construction by giving the bot's IDs. */
   readonly botIds?: { readonly botId: string; readonly botUserId: string };
   /** Tests: how many times the Web API client retries (default: Bolt's policy). */
@@ -96,7 +102,7 @@ function newBoltApp(config: SlackConfig, deps: AppDeps): App {
 /** Builds the Bolt app for the configured mode: the access middleware, then every listener. */
 export function createApp(config: SlackConfig, deps: AppDeps): App {
   const app = newBoltApp(config, deps);
-  const { access, terminator, ...rest } = deps;
+  const { access, terminator, homeDigests, homeChart, ...rest } = deps;
   const checker = access
     ? createAccessChecker({
         access,
@@ -113,21 +119,30 @@ export function createApp(config: SlackConfig, deps: AppDeps): App {
       terminate: terminator !== undefined,
     }),
   );
-  registerListeners(app, {
-    ...rest,
-    messages: createMessageMemo(),
-    turns: createTurns(),
-    identity:
-      deps.identity ?? createIdentityResolver({ client: app.client, userMap: config.userMap }),
-    ...(checker ? { access: checker } : {}),
-    ...(terminator
-      ? {
-          terminator,
-          // Terminate buttons are signed with a key derived from the bot token: only this bot can make them.
-          signer: createValueSigner(config.botToken),
-        }
-      : {}),
-  });
+  registerListeners(
+    app,
+    {
+      ...rest,
+      messages: createMessageMemo(),
+      turns: createTurns(),
+      identity:
+        deps.identity ?? createIdentityResolver({ client: app.client, userMap: config.userMap }),
+      ...(checker ? { access: checker } : {}),
+      ...(terminator
+        ? {
+            terminator,
+            // Terminate buttons are signed with a key derived from the bot token: only this bot can make them.
+            signer: createValueSigner(config.botToken),
+          }
+        : {}),
+    },
+    {
+      ...(homeDigests ? { digests: homeDigests } : {}),
+      ...(homeChart !== false && deps.history
+        ? { chart: createHomeChart({ client: app.client, now: deps.now }) }
+        : {}),
+    },
+  );
 
   // The last net: a listener error is logged, never fatal.
   app.error(async (error) => {

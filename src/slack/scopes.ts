@@ -10,6 +10,8 @@ export const METHOD_SCOPES: Readonly<Record<string, readonly string[]>> = {
   // The digest looks for a post interrupted before its commit (public and private channels).
   'conversations.history': ['channels:history', 'groups:history'],
   'usergroups.users.list': ['usergroups:read'],
+  // The App Home tab: publishing a view needs no scope (the app_home_opened event needs none either).
+  'views.publish': [],
 };
 
 /** Needed by any app with a slash command. */

@@ -7,6 +7,7 @@ import { BASE_SCOPES, METHOD_SCOPES } from '../../src/slack/scopes.js';
 interface Manifest {
   display_information: { name: string; description?: string };
   features: {
+    app_home?: { home_tab_enabled?: boolean; messages_tab_enabled?: boolean };
     bot_user: { display_name: string };
     slash_commands: {
       command: string;
@@ -18,6 +19,7 @@ interface Manifest {
   };
   oauth_config: { scopes: { bot: string[] } };
   settings: {
+    event_subscriptions?: { request_url?: string; bot_events?: string[] };
     interactivity: { is_enabled: boolean; request_url?: string };
     socket_mode_enabled: boolean;
   };
@@ -62,6 +64,20 @@ describe.each(['manifest.yml', 'manifest.socket.yml'])('%s', (file) => {
     expect(manifest.settings.interactivity.is_enabled).toBe(true);
   });
 
+  it('enables the Home tab and subscribes to app_home_opened, the one event the bot listens to', () => {
+    expect(manifest.features.app_home?.home_tab_enabled).toBe(true);
+    // Export CSV and reports reach people in the bot's direct messages.
+    expect(manifest.features.app_home?.messages_tab_enabled).toBe(true);
+    expect(manifest.settings.event_subscriptions?.bot_events).toEqual(['app_home_opened']);
+    const events = new Set<string>();
+    for (const file of sourceFiles(join('src', 'slack'))) {
+      for (const match of readFileSync(file, 'utf8').matchAll(/app\.event\('([a-z_]+)'/g)) {
+        if (match[1]) events.add(match[1]);
+      }
+    }
+    expect([...events]).toEqual(['app_home_opened']);
+  });
+
   it('declares exactly the bot scopes the code uses', () => {
     const used = methodsUsed();
     const unknown = [...used].filter((m) => !(m in METHOD_SCOPES));
@@ -81,6 +97,8 @@ describe('the two manifests', () => {
     expect(socket.settings.socket_mode_enabled).toBe(true);
     expect(socket.features.slash_commands[0]?.url).toBeUndefined();
     expect(socket.settings.interactivity.request_url).toBeUndefined();
+    expect(http.settings.event_subscriptions?.request_url).toMatch(/\/slack\/events$/);
+    expect(socket.settings.event_subscriptions?.request_url).toBeUndefined();
     expect(socket.oauth_config.scopes.bot).toEqual(http.oauth_config.scopes.bot);
   });
 });

@@ -63,6 +63,8 @@ export interface StandInState {
   responseUrlPosts: SlackResponseUrlPost[];
   messages: PostedMessage[];
   files: UploadedFile[];
+  /** `views.publish`: the Home view each user sees, by user id. */
+  homeViews: Map<string, Record<string, unknown>>;
   users: Map<string, SlackUser>;
   userGroups: Map<string, string[]>;
   responseUrls: Map<string, ResponseUrlState>;
@@ -94,6 +96,7 @@ export function createState(options: SlackStandInOptions): StandInState {
     responseUrlPosts: [],
     messages: [],
     files: [],
+    homeViews: new Map(),
     users: new Map(),
     userGroups: new Map(),
     responseUrls: new Map(),

@@ -116,6 +116,8 @@ export interface SlackStandIn {
   responseUrlPosts: SlackResponseUrlPost[];
   messages: PostedMessage[];
   files: UploadedFile[];
+  /** The Home tab each user sees: the last view `views.publish` accepted for them, by user id. */
+  homeViews: Map<string, Record<string, unknown>>;
   /** `users.info` and `users.lookupByEmail` read from here: add users before use. */
   users: Map<string, SlackUser>;
   /** `usergroups.users.list` reads from here: group id → user ids. */

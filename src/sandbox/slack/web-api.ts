@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { validateBlocks } from '../block-kit-limits.js';
 import { completeUploadExternal, getUploadUrlExternal } from './files.js';
 import {
   BOT_ID,
@@ -20,9 +21,11 @@ import type { ConversationMessage, PostedMessage, SlackUser } from './types.js';
 import {
   bearerToken,
   decodeBody,
+  isObject,
   type Json,
   messageProblem,
   newId,
+  parseJsonOrKeep,
   readBody,
   sendJson,
   sendText,
@@ -207,6 +210,25 @@ function conversationsOpen(state: StandInState, body: Json): ApiAnswer {
   return { body: { ok: true, channel: { id: openDirectMessage(state, ids) } } };
 }
 
+/**
+ * `views.publish` as Slack answers it: a `home` view for a user id, its blocks within a view's
+ * limits (100 blocks), else `invalid_arguments` with the problems; the view replaces the user's Home.
+ */
+function viewsPublish(state: StandInState, body: Json): ApiAnswer {
+  const userId = str(body.user_id);
+  const view = typeof body.view === 'string' ? parseJsonOrKeep(body.view) : body.view;
+  if (userId === undefined || userId === '')
+    return { body: { ok: false, error: 'user_not_found' } };
+  if (!isObject(view) || view.type !== 'home') {
+    return { body: { ok: false, error: 'invalid_arguments', errors: ['view.type must be home'] } };
+  }
+  const errors = validateBlocks(view.blocks, 'view');
+  if (errors.length > 0) return { body: { ok: false, error: 'invalid_arguments', errors } };
+  const published = { ...view, id: newId('V') };
+  state.homeViews.set(userId, published);
+  return { body: { ok: true, view: published } };
+}
+
 function connectionsOpen(state: StandInState): ApiAnswer {
   return {
     body: { ok: true, url: `${state.origin.replace(/^http/, 'ws')}/socket?ticket=${newId('t')}` },
@@ -226,6 +248,7 @@ export const METHODS: Record<string, ApiMethod> = {
   'conversations.open': conversationsOpen,
   'files.getUploadURLExternal': getUploadUrlExternal,
   'files.completeUploadExternal': completeUploadExternal,
+  'views.publish': viewsPublish,
   'apps.connections.open': connectionsOpen,
 };
 

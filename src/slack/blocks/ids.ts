@@ -15,6 +15,8 @@ export const ACTION_EXPORT_CSV = 'vpn_conns_export_csv';
 export const ACTION_TERMINATE = 'vpn_conns_terminate';
 /** Terminate every active session of the person a `user` lookup is about. */
 export const ACTION_TERMINATE_USER = 'vpn_conns_terminate_user';
+/** The Refresh button of the App Home tab. */
+export const ACTION_HOME_REFRESH = 'vpn_conns_home_refresh';
 /** The block holding the paging and export buttons. */
 export const BLOCK_ACTIONS = 'vpn_conns_actions';
 /** The context block the limits guard appends when it had to cut something. */
