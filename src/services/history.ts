@@ -18,6 +18,7 @@ import type { HistorySession, StateStore } from '../store/types.js';
 import type { EndpointCatalogue } from '../vpn/catalogue.js';
 import type { Connection } from '../vpn/connection.js';
 import { type Endpoint, resolveEndpoints } from '../vpn/endpoint.js';
+import { matchUser } from '../vpn/lookup.js';
 import type { HistoryQuery, ReportQuery, UserRef } from '../vpn/query.js';
 import type { UserDirectory } from './connections.js';
 
@@ -120,7 +121,9 @@ export async function runHistoryQuery(
     to,
     ...(user === null ? {} : { person: user }),
   })) {
-    connections.push(toConnection(s));
+    const connection = toConnection(s);
+    // The store narrows by name; the exact rule is the one `user NAME` applies to live sessions.
+    if (user === null || matchUser(connection, user) !== null) connections.push(connection);
   }
   return {
     connections,

@@ -261,8 +261,16 @@ function historyPage<C extends keyof HistoryRow>(
   }
   const person = query.person;
   if (person !== undefined) {
+    // As `user NAME` on live connections: the user name, or a certificate common name that is the
+    // name or starts with it up to a `.` or `@` (any case). The caller applies `matchUser` exactly.
+    const wanted = escapeLike(person.toLowerCase());
     select = select.where((eb) =>
-      eb.or([eb('username', '=', person), eb('common_name', '=', person)]),
+      eb.or([
+        eb('username', '=', person),
+        sql<SqlBool>`lower(common_name) = ${person.toLowerCase()}`,
+        sql<SqlBool>`lower(common_name) like ${`${wanted}.%`} escape '\\'`,
+        sql<SqlBool>`lower(common_name) like ${`${wanted}@%`} escape '\\'`,
+      ]),
     );
   }
   if (after !== null) {
@@ -389,4 +397,9 @@ export async function pruneHistory(dialect: StoreDialect, before: Date): Promise
       .executeTakeFirst();
     return Number(sessions.numDeletedRows) + Number(samples.numDeletedRows);
   });
+}
+
+/** `text` as a literal inside a LIKE pattern whose escape character is `\`. */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }

@@ -757,6 +757,13 @@ export function describeStoreContract(
         expect(await ids('bob')).toEqual(['c1']);
         expect(await ids('carol.example')).toEqual(['c2']);
         expect(await ids('nobody')).toEqual([]);
+        // A certificate's common name answers to its head, as `user NAME` does on live sessions.
+        expect(await ids('carol')).toEqual(['c2']);
+        expect(await ids('CAROL')).toEqual(['c2']);
+        expect(await ids('car')).toEqual([]);
+        // LIKE wildcards in a name are literal.
+        expect(await ids('%')).toEqual([]);
+        expect(await ids('_arol')).toEqual([]);
       });
 
       it('keeps one sample per endpoint and poll, and says when history starts', async () => {
