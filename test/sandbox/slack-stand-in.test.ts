@@ -285,6 +285,7 @@ describe('Slack stand-in, through the real WebClient', () => {
     expect(standIn.files.at(-1)).toEqual({
       fileId: expect.stringMatching(/^F/),
       filename: 'connections.csv',
+      bytes: Buffer.from(csv),
       content: csv,
       channelId: 'C1',
       title: 'VPN connections',
@@ -294,6 +295,19 @@ describe('Slack stand-in, through the real WebClient', () => {
       'files.getUploadURLExternal',
       'files.completeUploadExternal',
     ]);
+  });
+
+  it('keeps an uploaded binary file byte for byte (a report chart is a PNG)', async () => {
+    const png = Buffer.from([
+      0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0xfe, 0x80,
+    ]);
+    const result = await webClient(standIn).filesUploadV2({
+      channel_id: 'C1',
+      filename: 'chart.png',
+      file: png,
+    });
+    expect(result.ok).toBe(true);
+    expect(standIn.files.at(-1)?.bytes.equals(png)).toBe(true);
   });
 
   it('describes users from the users map, including their email', async () => {

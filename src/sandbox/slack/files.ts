@@ -12,7 +12,7 @@ interface FileAnswer {
   body: Json;
 }
 
-type CompletedUpload = { upload: PendingUpload & { content: string }; title?: string };
+type CompletedUpload = { upload: PendingUpload & { bytes: Buffer }; title?: string };
 
 /** `files.getUploadURLExternal`: announces a file and gives the URL to POST its bytes to. */
 export function getUploadUrlExternal(state: StandInState, body: Json): FileAnswer {
@@ -34,10 +34,10 @@ function completedUploads(state: StandInState, list: unknown[]): CompletedUpload
   const pending: CompletedUpload[] = [];
   for (const entry of list) {
     const upload = isObject(entry) ? state.uploads.get(str(entry.id) ?? '') : undefined;
-    if (upload === undefined || upload.content === undefined || !isObject(entry)) return undefined;
+    if (upload === undefined || upload.bytes === undefined || !isObject(entry)) return undefined;
     const title = str(entry.title);
     pending.push({
-      upload: { ...upload, content: upload.content },
+      upload: { ...upload, bytes: upload.bytes },
       ...(title === undefined ? {} : { title }),
     });
   }
@@ -61,7 +61,8 @@ export function completeUploadExternal(state: StandInState, body: Json): FileAns
     const file: UploadedFile = {
       fileId: upload.fileId,
       filename: upload.filename,
-      content: upload.content,
+      bytes: upload.bytes,
+      content: upload.bytes.toString('utf8'),
     };
     if (channelId !== undefined) file.channelId = channelId;
     if (title !== undefined) file.title = title;
@@ -99,6 +100,6 @@ export async function handleUpload(
     sendText(res, 404, 'not_found');
     return;
   }
-  upload.content = await readUploadContent(raw, req.headers);
+  upload.bytes = await readUploadContent(raw, req.headers);
   sendText(res, 200, `OK - ${raw.length}`);
 }

@@ -21,7 +21,7 @@ export interface PendingUpload {
   fileId: string;
   filename: string;
   length: number;
-  content?: string;
+  bytes?: Buffer;
 }
 
 /** How often a response_url was used, since when, and what it answers. */

@@ -32,6 +32,9 @@ export interface SlackResponseUrlPost {
 export interface UploadedFile {
   fileId: string;
   filename: string;
+  /** The bytes as uploaded (a chart is a PNG). */
+  bytes: Buffer;
+  /** The bytes read as UTF-8, for text files such as CSV. */
   content: string;
   channelId?: string;
   title?: string;

@@ -108,15 +108,15 @@ export function messageProblem(body: Json): Json | undefined {
 export async function readUploadContent(
   raw: Buffer,
   headers: IncomingHttpHeaders,
-): Promise<string> {
-  if (contentType(headers) !== 'multipart/form-data') return raw.toString('utf8');
+): Promise<Buffer> {
+  if (contentType(headers) !== 'multipart/form-data') return raw;
   const form = await new Response(raw, {
     headers: { 'content-type': headers['content-type'] ?? '' },
   }).formData();
   let fallback: string | undefined;
   for (const [, value] of form) {
-    if (typeof value !== 'string') return value.text();
+    if (typeof value !== 'string') return Buffer.from(await value.arrayBuffer());
     fallback ??= value;
   }
-  return fallback ?? '';
+  return Buffer.from(fallback ?? '', 'utf8');
 }

@@ -195,16 +195,23 @@ function openEventStream(wb: WorkbenchState, req: IncomingMessage, res: ServerRe
   req.on('close', () => wb.clients.delete(res));
 }
 
+/** The media type of a file the bot uploads: its charts are PNGs, its lists CSV. */
+function contentTypeOf(filename: string): string {
+  if (/\.png$/i.test(filename)) return 'image/png';
+  if (/\.csv$/i.test(filename)) return 'text/csv; charset=utf-8';
+  return 'application/octet-stream';
+}
+
 /** Downloads a file the bot uploaded; false for an unknown id. */
 function serveFile(wb: WorkbenchState, res: ServerResponse, pathname: string): boolean {
   const id = decodeURIComponent(pathname.slice('/files/'.length));
   const file = wb.standIn.files.find((f) => f.fileId === id);
   if (file === undefined) return false;
   res.writeHead(200, {
-    'content-type': 'text/csv; charset=utf-8',
+    'content-type': contentTypeOf(file.filename),
     'content-disposition': `attachment; filename="${file.filename.replace(/[^\w.-]/g, '_')}"`,
   });
-  res.end(file.content);
+  res.end(file.bytes);
   return true;
 }
 

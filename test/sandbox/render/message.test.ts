@@ -120,6 +120,19 @@ describe('renderMessage: the message around the blocks', () => {
     expect(visibleText(html)).toContain('elsewhere.csv');
   });
 
+  it('shows an uploaded image inline above its name, and never from an unsafe URL', () => {
+    const html = render([], {
+      text: 'x',
+      files: [
+        { id: 'F1', name: 'chart.png', url: '/files/F1', title: 'VPN usage' },
+        { id: 'F2', name: 'evil.png', url: 'javascript:alert(1)' },
+      ],
+    });
+    const images = tagsOf(html).filter((t) => t.name === 'img');
+    expect(images).toHaveLength(1);
+    expect(images[0]?.attrs).toMatchObject({ src: '/files/F1', alt: 'VPN usage' });
+  });
+
   it('shows the reply count of a thread as a link carrying the thread ts', () => {
     const html = render([], { text: 'x', replyCount: 2, threadTs: TS });
     expect(html).toContain(

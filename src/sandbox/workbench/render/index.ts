@@ -46,6 +46,8 @@ function limitBadge(problems: readonly string[]): string {
   return `<div class="slack-limit-badge" role="alert"><ul>${items.join('')}</ul></div>`;
 }
 
+const IMAGE_FILE = /\.(png|jpe?g|gif)$/i;
+
 /** Uploaded files as download links named by the file name (title below when it differs). */
 function filesHtml(files: NonNullable<WorkbenchMessage['files']>): string {
   const items = files.map((file) => {
@@ -59,6 +61,14 @@ function filesHtml(files: NonNullable<WorkbenchMessage['files']>): string {
       file.title !== undefined && file.title !== file.name
         ? `<div class="slack-file-title">${escapeHtml(file.title)}</div>`
         : '';
+    // Slack shows an uploaded image (a report's chart) inline above its name.
+    const preview =
+      href !== undefined && IMAGE_FILE.test(file.name)
+        ? `<img class="slack-file-preview"${attr('src', href)}${attr('alt', file.title ?? file.name)}>`
+        : '';
+    if (preview !== '') {
+      return `<li class="slack-file slack-file-image">${preview}<div>${link}${title}</div></li>`;
+    }
     return `<li class="slack-file"><span class="slack-file-icon" aria-hidden="true">📄</span><div>${link}${title}</div></li>`;
   });
   return `<ul class="slack-files">${items.join('')}</ul>`;
