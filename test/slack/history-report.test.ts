@@ -128,6 +128,7 @@ describe('/vpn-conns history', () => {
   });
 
   it('finds one person since a date, and exports the same rows as CSV', async () => {
+    const mark = await auditMark(bot);
     const body = await answerTo(await bot.command('history user bob prod since=2026-11-28'));
     const text = allText(body);
     expect(text).toContain(connectionId(1));
@@ -141,6 +142,8 @@ describe('/vpn-conns history', () => {
     expect(rows.map((row) => row.split(',')[1]).sort()).toEqual(
       [connectionId(1), connectionId(2)].sort(),
     );
+    // The click is audited after its upload: wait for it, so the next test counts only its own.
+    await bot.slack.waitFor(() => bot.logEvents('audit').length >= mark.lines + 2);
   });
 
   it('names a bad date and is recorded in the audit trail', async () => {
