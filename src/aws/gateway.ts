@@ -288,6 +288,7 @@ function toEndpoint(raw: ClientVpnEndpoint, region: string, taken: Set<string>):
     id,
     region,
     authenticationTypes,
+    sessionTimeoutHours: raw.SessionTimeoutHours ?? null,
     ...(raw.Description ? { description: raw.Description } : {}),
   };
 }

@@ -198,15 +198,28 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
   return {
     async list(request) {
       const names = request.usernames ?? [];
-      // `user=NAME` on certificate endpoints needs their authentication type.
+      if (names.length === 0) {
+        // Lists show the time left before each endpoint's session limit: describe the
+        // endpoints (cached) while the connections are read, not before.
+        const described = options.catalogue.described().catch(() => null);
+        const endpoints = resolveEndpoints(
+          request.endpoints,
+          await options.catalogue.list(),
+          options.region,
+        );
+        const result = await results.get(listKey(endpoints, request), () =>
+          run(endpoints, listQuery(request)),
+        );
+        return withDescriptions(result, await described);
+      }
+      // `user=NAME` on certificate endpoints needs their authentication type first.
       const endpoints = resolveEndpoints(
         request.endpoints,
-        await (names.length > 0 ? options.catalogue.described() : options.catalogue.list()),
+        await options.catalogue.described(),
         options.region,
       );
       return results.get(listKey(endpoints, request), async () => {
         const result = await run(endpoints, listQuery(request));
-        if (names.length === 0) return result;
         return { ...result, matchedField: (c: Connection) => matchAnyUser(c, names) };
       });
     },
@@ -285,4 +298,18 @@ export async function runConnectionsQuery(
   });
   const endpointIds = query.endpoints.kind === 'all' ? null : result.endpoints.map((e) => e.id);
   return { result, user: { name, endpointIds } };
+}
+
+/** The result with each endpoint AWS described replaced by its description (session timeout). */
+function withDescriptions(
+  result: ConnectionsResult,
+  described: readonly Endpoint[] | null,
+): ConnectionsResult {
+  if (described === null) return result;
+  const byId = new Map(described.map((e) => [e.id, e]));
+  const endpoints = result.endpoints.map((e) => {
+    const found = byId.get(e.id);
+    return found && found.alias === e.alias ? found : e;
+  });
+  return { ...result, endpoints };
 }

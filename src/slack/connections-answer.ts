@@ -82,6 +82,7 @@ export async function answerConnections(
   const cached = deps.messages.get(result, memoKey);
   if (cached) return { outcome, isError: false, endpoints, requestIds, message: cached };
   const aliases = new Map(result.endpoints.map((e) => [e.id, e.alias]));
+  const timeouts = new Map(result.endpoints.map((e) => [e.id, e.sessionTimeoutHours ?? null]));
   const message = buildConnectionsMessage({
     title,
     connections: result.connections,
@@ -92,6 +93,7 @@ export async function answerConnections(
       message: failureText(f.error),
     })),
     aliasOf: (id) => aliases.get(id) ?? id,
+    sessionTimeoutOf: (id) => timeouts.get(id) ?? null,
     fetchedAt: result.fetchedAt,
     now: deps.now(),
     statusesNote: statusesNote(query.statuses),

@@ -15,7 +15,7 @@ export interface EndpointCatalogue {
    * discovered ones are cached, and concurrent callers share one lookup.
    */
   list(): Promise<Endpoint[]>;
-  /** Like `list()`, with each endpoint's authentication types filled in where AWS tells them. */
+  /** Like `list()`, with each endpoint's authentication types and session timeout filled in where AWS tells them. */
   described(): Promise<Endpoint[]>;
 }
 
@@ -51,7 +51,7 @@ export function createEndpointCatalogue(options: CatalogueOptions): EndpointCata
         } catch (error) {
           // Listing connections may still work with a narrower IAM policy.
           options.logger.warn(
-            `could not describe Client VPN endpoints in ${region}; user lookups will also match certificate names`,
+            `could not describe Client VPN endpoints in ${region}; user lookups will also match certificate names, and lists show no session time limits`,
             error,
           );
         }
@@ -64,6 +64,9 @@ export function createEndpointCatalogue(options: CatalogueOptions): EndpointCata
         ...e,
         ...(found.authenticationTypes ? { authenticationTypes: found.authenticationTypes } : {}),
         ...(found.description ? { description: found.description } : {}),
+        ...(found.sessionTimeoutHours !== undefined
+          ? { sessionTimeoutHours: found.sessionTimeoutHours }
+          : {}),
       };
     });
   };

@@ -22,6 +22,11 @@ export interface Endpoint {
   readonly description?: string;
   /** Known after discovery; empty when configured by hand and not yet described. */
   readonly authenticationTypes?: readonly AuthenticationType[];
+  /**
+   * Hours after which AWS ends a session (`SessionTimeoutHours`: 8, 10, 12 or 24). Known after
+   * DescribeClientVpnEndpoints; `null` when AWS did not say, absent when not described yet.
+   */
+  readonly sessionTimeoutHours?: number | null;
   /** IAM role assumed (STS) to read and act on this endpoint: another AWS account. */
   readonly roleArn?: string;
   /** Where it came from (absent: not known, e.g. built by hand). */

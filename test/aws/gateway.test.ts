@@ -290,7 +290,20 @@ describe('the connection service over several endpoints', () => {
     expect(result.connections.map((c) => c.connectionId).sort()).toEqual(
       [connectionId(1), connectionId(2)].sort(),
     );
-    expect(result.endpoints).toEqual([prod, missing, dev]);
+    // Described: the ones AWS knows carry their session timeout (the list shows "ends in …").
+    expect(result.endpoints).toEqual([
+      {
+        ...prod,
+        authenticationTypes: ['directory-service-authentication'],
+        sessionTimeoutHours: 24,
+      },
+      missing,
+      {
+        ...dev,
+        authenticationTypes: ['directory-service-authentication'],
+        sessionTimeoutHours: 24,
+      },
+    ]);
     expect(result.failures).toHaveLength(1);
     expect(result.failures[0]?.endpoint).toBe(missing);
     expect(result.failures[0]?.error).toBeInstanceOf(EndpointNotFoundError);
@@ -312,6 +325,17 @@ describe('listEndpoints', () => {
       // `all` is a command word: the id stands in.
       [dev.id, ['certificate-authentication']],
       [endpointId(2), ['directory-service-authentication']],
+    ]);
+    g.destroy();
+  });
+
+  it('reads each endpoint’s SessionTimeoutHours (24 when the endpoint keeps the AWS default)', async () => {
+    emulator.addEndpoints([{ id: prod.id, sessionTimeoutHours: 8 }, { id: dev.id }]);
+    const g = gateway();
+    const endpoints = await g.listEndpoints();
+    expect(endpoints.map((e) => [e.id, e.sessionTimeoutHours])).toEqual([
+      [prod.id, 8],
+      [dev.id, 24],
     ]);
     g.destroy();
   });

@@ -683,6 +683,17 @@ describe('DescribeClientVpnEndpoints', () => {
     expect(out.NextToken).toBeUndefined();
   });
 
+  it('serves each endpoint’s session timeout, 24 hours unless given', async () => {
+    emulator.addEndpoints([{ id: EP2, sessionTimeoutHours: 12 }, { id: endpointId(9) }]);
+    const out = await client.send(new DescribeClientVpnEndpointsCommand({}));
+    expect(
+      out.ClientVpnEndpoints?.map((e) => [e.ClientVpnEndpointId, e.SessionTimeoutHours]),
+    ).toEqual([
+      [EP2, 12],
+      [endpointId(9), 24],
+    ]);
+  });
+
   it('selects by id and by filter, paginates, and rejects unknown ids', async () => {
     const { endpoints } = generateFleet({ connections: 0, endpoints: 7 });
     emulator.addEndpoints(endpoints);

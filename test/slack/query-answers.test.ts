@@ -34,12 +34,23 @@ function conn(n: number, endpoint: string, overrides: Partial<EmulatedConnection
 
 const endpoints: EmulatedEndpoint[] = [
   { id: AD, name: 'prod', authenticationType: 'directory-service-authentication' },
-  { id: CERT, name: 'lab', authenticationType: 'certificate-authentication' },
+  {
+    id: CERT,
+    name: 'lab',
+    authenticationType: 'certificate-authentication',
+    sessionTimeoutHours: 8,
+  },
 ];
 const connections: EmulatedConnection[] = [
   conn(1, AD, { username: 'bob', commonName: 'bob' }),
   conn(2, CERT, { username: undefined, commonName: 'bob.desktop.corp.example' }),
   conn(3, CERT, { username: undefined, commonName: 'carol.laptop' }),
+  // 7½ hours into lab's 8-hour session limit.
+  conn(4, CERT, {
+    username: undefined,
+    commonName: 'dave.laptop',
+    establishedAt: new Date(NOW.getTime() - 7.5 * 3_600_000),
+  }),
 ];
 
 let bot: BotHarness;
@@ -71,6 +82,18 @@ describe('user=NAME', () => {
       (r) => r.action === 'DescribeClientVpnConnections' && r.params.ClientVpnEndpointId === AD,
     );
     expect(ad?.params['Filter.1.Value.1']).toBe('bob');
+  });
+});
+
+describe('session time limits', () => {
+  it('shows how long until each endpoint’s limit ends a session, and marks the last hour', async () => {
+    const body = await answerTo(await bot.command('all'));
+    // prod keeps the AWS default of 24 hours; the sessions started an hour ago.
+    expect(entryOf(body, connectionId(1))).toMatch(/ · ends in 2[23]h \d\dm · /);
+    expect(entryOf(body, connectionId(1))).not.toContain(':hourglass:');
+    expect(entryOf(body, connectionId(3))).toMatch(/ · ends in [67]h \d\dm · /);
+    expect(entryOf(body, connectionId(4))).toMatch(/ · ends in (30|29|28)m · /);
+    expect(entryOf(body, connectionId(4))).toContain(':hourglass:');
   });
 });
 

@@ -41,7 +41,11 @@ describe('Socket Mode', () => {
     const post = await bot.waitForAnswer(sent.responseUrlId);
     expect(post.body.response_type).toBe('ephemeral');
     expect(String(post.body.text)).toContain('prod: 25 connections');
-    expect(bot.emulator.requests.map((r) => r.action)).toEqual(['DescribeClientVpnConnections']);
+    // The connections, and the endpoint (once, cached) for its session time limit.
+    expect(bot.emulator.requests.map((r) => r.action).sort()).toEqual([
+      'DescribeClientVpnConnections',
+      'DescribeClientVpnEndpoints',
+    ]);
   });
 
   it('pages through an interactive envelope, replacing the message', async () => {

@@ -14,6 +14,8 @@ export interface EmulatedEndpoint {
   authenticationType?: EmulatedAuthenticationType;
   /** Informational; shows in `dnsName`. Default `us-east-1`. */
   region?: string;
+  /** `SessionTimeoutHours` (AWS allows 8, 10, 12 or 24); default 24, as AWS. */
+  sessionTimeoutHours?: number;
   /** Default `udp`; matched by the `transport-protocol` filter. */
   transportProtocol?: 'udp' | 'tcp';
 }

@@ -143,7 +143,7 @@ export function renderEndpoint(record: EndpointRecord): string {
     '<connectionLogOptions><Enabled>false</Enabled></connectionLogOptions>',
     tags,
     element('vpcId', `vpc-${hexOf(e.id, 17)}`),
-    '<sessionTimeoutHours>24</sessionTimeoutHours>',
+    element('sessionTimeoutHours', String(e.sessionTimeoutHours ?? 24)),
     '<disconnectOnSessionTimeout>true</disconnectOnSessionTimeout>',
     '</item>',
   ].join('');

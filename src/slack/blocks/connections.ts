@@ -6,6 +6,7 @@
 import type { types } from '@slack/bolt';
 import { type Connection, type ConnectionStatus, displayName } from '../../vpn/connection.js';
 import { formatBytes, formatCount, formatDuration } from '../../vpn/format.js';
+import { sessionTimeLeft } from '../../vpn/session-limit.js';
 import { type StatusBucket, sortConnections, statusBucket, summarize } from '../../vpn/summary.js';
 import {
   ACTION_EXPORT_CSV,
@@ -36,6 +37,8 @@ export interface ConnectionsView {
   readonly failures: readonly { readonly endpointAlias: string; readonly message: string }[];
   /** Endpoint id → alias, for display. */
   readonly aliasOf: (endpointId: string) => string;
+  /** Endpoint id → its `SessionTimeoutHours` (`null`/absent: unknown, no "ends in"). */
+  readonly sessionTimeoutOf?: (endpointId: string) => number | null | undefined;
   readonly fetchedAt: Date;
   readonly now: Date;
   /** Which statuses were asked for; default `active and terminated in the last hour`. */
@@ -171,14 +174,24 @@ interface EntryOptions {
   readonly now: Date;
   readonly showEndpoint: boolean;
   readonly aliasOf: (endpointId: string) => string;
+  readonly sessionTimeoutOf: ConnectionsView['sessionTimeoutOf'];
   readonly matchedField: ConnectionsView['matchedField'];
 }
+
+/** Marks an active session in the last hour before its endpoint's session limit ends it. */
+export const LAST_HOUR_MARK = ':hourglass:';
 
 /** One connection, two compact lines of mrkdwn. */
 function entryText(c: Connection, options: EntryOptions): string {
   let who = `*${shown(displayName(c), MAX_NAME)}*`;
   if (options.matchedField?.(c) === 'commonName') who += ' (matched certificate name)';
-  const first = [`${STATUS_EMOJI[statusBucket(c)]} ${who}`];
+  // AWS ends an active session when the endpoint's session timeout is reached.
+  const left =
+    c.status === 'active'
+      ? sessionTimeLeft(options.sessionTimeoutOf?.(c.endpointId), c.establishedAt, options.now)
+      : null;
+  const mark = left?.lastHour ? ` ${LAST_HOUR_MARK}` : '';
+  const first = [`${STATUS_EMOJI[statusBucket(c)]}${mark} ${who}`];
   if (options.showEndpoint) first.push(shown(options.aliasOf(c.endpointId), MAX_ALIAS));
   first.push(inlineCode(c.clientIp));
   if (c.clientIpv6 !== null) first.push(inlineCode(c.clientIpv6));
@@ -189,6 +202,7 @@ function entryText(c: Connection, options: EntryOptions): string {
   if (c.status === 'terminated' || c.endedAt !== null) second.push(`ended ${dateToken(c.endedAt)}`);
   second.push(
     formatDuration(c.establishedAt, end),
+    ...(left ? [left.text] : []),
     `↓ ${formatBytes(c.ingressBytes)} ↑ ${formatBytes(c.egressBytes)}`,
     inlineCode(c.connectionId),
   );
@@ -321,6 +335,7 @@ export function buildConnectionsMessage(input: ConnectionsView): SlackMessage {
     now: input.now,
     showEndpoint: new Set(input.connections.map((c) => c.endpointId)).size > 1,
     aliasOf: input.aliasOf,
+    sessionTimeoutOf: input.sessionTimeoutOf,
     matchedField: input.matchedField,
   };
   for (const c of sorted.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE)) {

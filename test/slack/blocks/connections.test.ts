@@ -250,6 +250,48 @@ describe('buildConnectionsMessage', () => {
       );
     });
 
+    it('shows how long until the endpoint’s session limit ends an active session', () => {
+      // Established 09:55, NOW is 12:00, 8-hour limit: ends 17:55.
+      const text = one(connection(0, { ConnectionEstablishedTime: '2026-11-27 09:55:00' }), {
+        sessionTimeoutOf: (id) => (id === PROD ? 8 : null),
+      });
+      expect(text).toContain(' · 2h 05m · ends in 5h 55m · ↓');
+      expect(text).not.toContain(':hourglass:');
+    });
+
+    it('marks an active session in the last hour of its limit, and says nothing without a limit', () => {
+      const started = { ConnectionEstablishedTime: '2026-11-27 04:40:00' };
+      const text = one(connection(0, started), { sessionTimeoutOf: () => 8 });
+      expect(text).toMatch(/^:large_green_circle: :hourglass: \*/);
+      expect(text).toContain(' · ends in 40m · ');
+      const unknown = one(connection(0, started), { sessionTimeoutOf: () => null });
+      expect(unknown).not.toContain('ends in');
+      expect(unknown).not.toContain(':hourglass:');
+      const ended = one(
+        connection(0, {
+          ...started,
+          Status: { Code: 'terminated' },
+          ConnectionEndTime: '2026-11-27 11:30:00',
+        }),
+        { sessionTimeoutOf: () => 8 },
+      );
+      expect(ended).not.toContain('ends in');
+      expect(ended).not.toContain(':hourglass:');
+    });
+
+    it('keeps a full page of sessions near their limit within the Block Kit limits', () => {
+      const near = Array.from({ length: 60 }, (_, n) =>
+        connection(n, { ConnectionEstablishedTime: '2026-11-27 04:01:00' }),
+      );
+      const message = buildConnectionsMessage(
+        view({ connections: near, sessionTimeoutOf: () => 8 }),
+      );
+      expectSendable(message);
+      const shown = entries(message);
+      expect(shown.length).toBeGreaterThan(0);
+      for (const text of shown) expect(text).toContain(':hourglass:');
+    });
+
     it('shows when a terminated connection ended and how long it lasted', () => {
       const text = one(
         connection(0, {
