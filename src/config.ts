@@ -87,6 +87,11 @@ export interface Config {
   readonly pricing: PricingConfig;
   /** Usage reports posted on a schedule (`reports:` in the YAML file). */
   readonly reports: readonly ReportConfig[];
+  /**
+   * `METRICS_PORT`: `/metrics` and `/readyz` on their own port (Socket Mode, the worker role);
+   * `null` = off. HTTP mode serves them on `PORT` anyway.
+   */
+  readonly metricsPort: number | null;
 }
 
 /** Session history: how often the collector polls for it, how long it is kept. */
@@ -413,6 +418,7 @@ const envSchema = z.object({
     .optional()
     .transform((url) => (url === undefined || url.endsWith('/') ? url : `${url}/`)),
   PORT: integer('port', 0, 65535, 3000),
+  METRICS_PORT: integer('port', 1, 65535, undefined),
   VPN_USER_MAP: z
     .string()
     .optional()
@@ -750,6 +756,7 @@ export function loadConfig(
       ),
     },
     reports,
+    metricsPort: value.METRICS_PORT ?? null,
   };
 }
 

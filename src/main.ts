@@ -12,7 +12,10 @@ import { createAuditTrail } from './audit.js';
 import { createAwsGateway } from './aws/gateway.js';
 import { type Config, loadConfig } from './config.js';
 import { ConfigError, describeError } from './errors.js';
-import { createBackground } from './jobs/background.js';
+import type { ReadinessState } from './http/health.js';
+import { type AppMetrics, createMetrics } from './http/metrics.js';
+import { type MetricsServer, type ObservabilityDeps, startMetricsServer } from './http/routes.js';
+import { collectorIntervalSeconds, createBackground } from './jobs/background.js';
 import { createLogger, routeProcessWarnings } from './logger.js';
 import { createConnectionService } from './services/connections.js';
 import { createTerminateService } from './services/terminate.js';
@@ -107,6 +110,7 @@ function buildBackground(
   store: Store,
   aws: Aws,
   now: () => Date,
+  metrics: AppMetrics,
 ) {
   const slackClient = { token: slack.botToken, apiUrl: slack.apiUrl, logger };
   return createBackground({
@@ -133,6 +137,7 @@ function buildBackground(
     now,
     holder: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
     concurrency: config.aws.concurrency,
+    metrics,
   });
 }
 
@@ -142,10 +147,16 @@ type Background = ReturnType<typeof buildBackground>;
 async function startSlack(
   config: Config,
   slack: SlackSettings,
-  deps: { store: Store; aws: Aws; background: Background; now: () => Date },
+  deps: {
+    store: Store;
+    aws: Aws;
+    background: Background;
+    now: () => Date;
+    observability: ObservabilityDeps;
+  },
 ) {
   if (config.role === 'worker' || slack.mode === 'none') return undefined;
-  const { store, aws, background, now } = deps;
+  const { store, aws, background, now, observability } = deps;
   const { gateway, catalogue, service } = aws;
   const app = createApp(slack, {
     service,
@@ -161,6 +172,7 @@ async function startSlack(
     },
     logger,
     now,
+    observability,
     ...(background.digests !== null
       ? {
           homeDigests: background.digests.status,
@@ -175,7 +187,7 @@ async function startSlack(
   if (slack.mode === 'http') {
     await app.start(slack.port);
     logger.info(
-      `vpn-conns listening on port ${slack.port} (HTTP mode: POST /slack/events, GET /healthz)`,
+      `vpn-conns listening on port ${slack.port} (HTTP mode: POST /slack/events, GET /healthz, /readyz, /metrics)`,
     );
   } else {
     await app.start();
@@ -184,19 +196,52 @@ async function startSlack(
   return app;
 }
 
+/**
+ * `/metrics` and `/readyz`: ready once the store is open and the collector's first poll
+ * succeeded. A `web` process runs no collector, so only its store counts there.
+ */
+function observabilityOf(
+  config: Config,
+  background: Background,
+  metrics: AppMetrics,
+  storeOpen: () => boolean,
+  now: () => Date,
+): ObservabilityDeps {
+  const pollIntervalSeconds = collectorIntervalSeconds({
+    digests: config.digests,
+    pollSeconds: config.pollSeconds,
+    historyPollSeconds: config.history.pollSeconds,
+  });
+  const readinessState = (): ReadinessState => ({
+    storeOpen: storeOpen(),
+    lastPollSuccessAt: config.role === 'web' ? now() : background.collector.lastSuccessAt(),
+    pollIntervalSeconds,
+  });
+  return {
+    metrics,
+    readinessState,
+    now,
+    onError: (error) => logger.warn('a /metrics scrape failed', describeError(error)),
+  };
+}
+
 /** SIGTERM and SIGINT stop Slack, then the jobs (waiting for a running one), then the store. */
 function stopOnSignals(parts: {
   app: Awaited<ReturnType<typeof startSlack>>;
+  metricsServer: MetricsServer | null;
   background: Background;
   store: Store;
   aws: Aws;
+  onStoreClosed: () => void;
 }) {
   const stop = async (signal: string) => {
     logger.info(`${signal}: shutting down`);
     await parts.app
       ?.stop()
       .catch((error: unknown) => logger.warn('error while stopping Slack', describeError(error)));
+    await parts.metricsServer?.close().catch(() => {});
     await parts.background.scheduler.stop();
+    parts.onStoreClosed();
     await parts.store.close().catch(() => {});
     parts.aws.gateway.destroy();
     process.exit(0);
@@ -221,13 +266,30 @@ async function main(): Promise<void> {
   logger.info(`state store: ${store.kind}`);
   await checkSlackReachable({ botToken: slack.botToken, apiUrl: slack.apiUrl });
 
-  const background = buildBackground(config, slack, store, aws, now);
-  const app = await startSlack(config, slack, { store, aws, background, now });
+  let storeOpen = true;
+  const metrics = createMetrics();
+  const background = buildBackground(config, slack, store, aws, now, metrics);
+  const observability = observabilityOf(config, background, metrics, () => storeOpen, now);
+  const app = await startSlack(config, slack, { store, aws, background, now, observability });
+  const metricsServer =
+    config.metricsPort === null
+      ? null
+      : await startMetricsServer({ ...observability, port: config.metricsPort });
+  if (metricsServer) logger.info(`metrics on port ${metricsServer.port}: GET /metrics, /readyz`);
   background.scheduler.start();
   if (config.role !== 'web' && config.digests.length === 0) {
     logger.info('no digest configured (DIGEST_CHANNEL unset): collecting the session history only');
   }
-  stopOnSignals({ app, background, store, aws });
+  stopOnSignals({
+    app,
+    metricsServer,
+    background,
+    store,
+    aws,
+    onStoreClosed: () => {
+      storeOpen = false;
+    },
+  });
 }
 
 void main().catch((error: unknown) => {

@@ -50,7 +50,17 @@ describe('loadConfig', () => {
       history: { pollSeconds: 300, days: 90, timeZone: 'UTC' },
       pricing: { currency: 'USD', perConnectionHour: 0.05, byEndpoint: {} },
       reports: [],
+      metricsPort: null,
     });
+  });
+
+  it('takes METRICS_PORT from 1 to 65535, and refuses anything else by name', () => {
+    const base = { AWS_REGION: 'eu-west-1' };
+    expect(loadConfig({ ...base, METRICS_PORT: '9464' }).metricsPort).toBe(9464);
+    expect(loadConfig({ ...base, METRICS_PORT: '' }).metricsPort).toBeNull();
+    for (const bad of ['0', '65536', 'nine', '9464.5']) {
+      expect(() => loadConfig({ ...base, METRICS_PORT: bad })).toThrow(/METRICS_PORT/);
+    }
   });
 
   it('reads the history and price settings, the history polling as often as the digest by default', () => {

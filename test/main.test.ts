@@ -23,6 +23,7 @@ let slack: SlackStandIn;
 let dir: string;
 let bot: ChildProcess;
 let port: number;
+let metricsPort: number;
 let exited: Promise<number | null>;
 const output: string[] = [];
 
@@ -41,6 +42,7 @@ beforeAll(async () => {
   slack = await startSlackStandIn({ botToken: TOKEN });
   dir = await mkdtemp(join(tmpdir(), 'vpn-conns-main-'));
   port = await freePort();
+  metricsPort = await freePort();
   emulator.addEndpoints([{ id: endpointId(0), name: 'prod' }]);
   emulator.addConnections([
     {
@@ -72,6 +74,8 @@ beforeAll(async () => {
       egressPackets: 1,
     },
   ]);
+  // The first poll is still reading when the bot starts listening: /readyz must say 503.
+  emulator.faults.latency((action) => (action === 'DescribeClientVpnConnections' ? 4000 : 0));
   bot = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     env: {
       PATH: process.env.PATH ?? '',
@@ -88,6 +92,7 @@ beforeAll(async () => {
       SLACK_SIGNING_SECRET: SECRET,
       SLACK_API_URL: slack.url,
       PORT: String(port),
+      METRICS_PORT: String(metricsPort),
       DATABASE_URL: `sqlite:${join(dir, 'state.db')}`,
       // Every second, so one runs during the test; the real default is hourly.
       DIGEST_CHANNEL: CHANNEL,
@@ -116,6 +121,15 @@ describe('npm start (src/main.ts)', () => {
     expect(res.status).toBe(200);
   });
 
+  it('is not ready before the first poll succeeded, on PORT and on METRICS_PORT', async () => {
+    for (const p of [port, metricsPort]) {
+      const res = await fetch(`http://127.0.0.1:${p}/readyz`);
+      expect(res.status).toBe(503);
+      expect(await res.text()).toContain('no poll has succeeded yet');
+    }
+    emulator.faults.latency(0);
+  });
+
   it('answers a signed /vpn-conns through the real config, gateway and app', async () => {
     const responseUrl = slack.newResponseUrl();
     const sent = await postSlashCommand(`http://127.0.0.1:${port}/slack/events`, SECRET, {
@@ -131,6 +145,32 @@ describe('npm start (src/main.ts)', () => {
     expect(JSON.stringify(answer.body)).toContain(
       '2 connections · 1 active · 1 terminated in the last hour',
     );
+  });
+
+  it('after a command and a poll, is ready and exports the endpoint’s connections and the poll time', async () => {
+    let ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    for (let tries = 0; ready.status !== 200 && tries < 150; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    }
+    expect(await ready.text()).toBe('ready\n');
+    expect((await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).status).toBe(200);
+    for (const p of [port, metricsPort]) {
+      const res = await fetch(`http://127.0.0.1:${p}/metrics`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain('text/plain');
+      const body = await res.text();
+      // The emulator lists 1 active and 1 terminated session on prod.
+      expect(body).toMatch(/^vpn_conns_connections\{endpoint="prod",status="active"\} 1$/m);
+      expect(body).toMatch(/^vpn_conns_connections\{endpoint="prod",status="terminated"\} 1$/m);
+      const polled = body.match(
+        /^vpn_conns_last_poll_success_timestamp_seconds\{endpoint="prod"\} (\d+(?:\.\d+)?)$/m,
+      );
+      expect(Number(polled?.[1])).toBeGreaterThan(Date.now() / 1000 - 60);
+      // The command of the test before, counted by its first word and outcome.
+      expect(body).toMatch(/^vpn_conns_commands_total\{command="list",outcome="ok"\} [1-9]/m);
+      expect(body).not.toContain('alice');
+    }
   });
 
   it('runs the digest scheduler: the ended session reaches the channel once', async () => {

@@ -14,6 +14,7 @@
  * poll interval); a digest also calls `collect` for its own endpoints right
  * before it posts, so what ended just before the tick is in it.
  */
+import { type AppMetrics, type StatusCounts, statusCounts } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
 import type { EndedSession, ObservedSession, StateStore } from '../store/types.js';
 import type { EndpointCatalogue } from '../vpn/catalogue.js';
@@ -71,6 +72,8 @@ export interface CollectorDeps {
   readonly now: () => Date;
   /** Endpoints read at once. Default 4. */
   readonly concurrency?: number;
+  /** Counts each endpoint's poll (connections by status, last success, failures) for `/metrics`. */
+  readonly metrics?: AppMetrics;
 }
 
 export interface Collector {
@@ -78,6 +81,8 @@ export interface Collector {
   endpoints(): Promise<Endpoint[]>;
   /** One round over the scope (the scheduled job; the caller holds the lead). */
   poll(): Promise<CollectResult>;
+  /** When a poll of an endpoint last succeeded in this process (`/readyz`); `null` = never. */
+  lastSuccessAt(): Date | null;
   /** One round over these endpoints now (a digest's poll right before its tick). */
   collect(endpoints: readonly Endpoint[]): Promise<CollectResult>;
 }
@@ -162,7 +167,12 @@ export async function pollEndpoint(endpoint: Endpoint, deps: CollectorDeps): Pro
   const ended: EndedSession[] = [];
   const observed: ObservedSession[] = [];
   let active = 0;
+  const counts: Partial<Record<keyof StatusCounts, number>> = {};
   for await (const page of deps.gateway.listConnections(endpoint)) {
+    const pageCounts = statusCounts(page);
+    for (const status of Object.keys(pageCounts) as (keyof StatusCounts)[]) {
+      counts[status] = (counts[status] ?? 0) + (pageCounts[status] ?? 0);
+    }
     for (const connection of page) {
       const session = toEndedSession(connection, at);
       if (session) ended.push(session);
@@ -193,6 +203,7 @@ export async function pollEndpoint(endpoint: Endpoint, deps: CollectorDeps): Pro
     );
   }
   await deps.store.recordPoll(endpoint.id, at);
+  deps.metrics?.recordPoll(endpoint.alias, counts, at);
   return {
     endpoint,
     at,
@@ -228,6 +239,7 @@ export async function collect(
       `collector: reading ${endpoint.alias} failed; will retry next poll`,
       result.reason,
     );
+    deps.metrics?.recordPollFailure(endpoint.alias);
     failures.push({ endpoint, error: result.reason });
   });
   return {
@@ -243,8 +255,12 @@ export async function collect(
 export function createCollector(options: CreateCollectorOptions): Collector {
   const { catalogue, scope, ...deps } = options;
   const endpoints = async () => selectEndpoints(await catalogue.list(), scope);
+  let lastSuccess: Date | null = null;
   const collectNow = async (list: readonly Endpoint[]) => {
     const result = await collect(list, deps);
+    for (const poll of result.polls) {
+      if (lastSuccess === null || poll.at > lastSuccess) lastSuccess = poll.at;
+    }
     if (result.recorded > 0)
       deps.logger.debug(`collector: recorded ${result.recorded} ended sessions`);
     return result;
@@ -252,8 +268,14 @@ export function createCollector(options: CreateCollectorOptions): Collector {
   return {
     endpoints,
     async poll() {
-      return collectNow(await endpoints());
+      const started = performance.now();
+      try {
+        return await collectNow(await endpoints());
+      } finally {
+        deps.metrics?.recordPollDuration((performance.now() - started) / 1000);
+      }
     },
+    lastSuccessAt: () => lastSuccess,
     collect: collectNow,
   };
 }

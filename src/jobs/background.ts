@@ -12,8 +12,10 @@
  * `jobs/digest.ts` does. A consumer that needs endpoints polled adds its
  * endpoint selection to the collector's scope.
  */
+
 import { type Collector, type CollectResult, createCollector } from '../collector/collector.js';
 import type { DigestConfig, PricingConfig, ReportConfig, Role } from '../config.js';
+import type { AppMetrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
 import type { StateStore } from '../store/types.js';
 import type { EndpointCatalogue } from '../vpn/catalogue.js';
@@ -62,6 +64,8 @@ export interface BackgroundDeps {
   /** This instance's name in the leadership lock. */
   readonly holder: string;
   readonly concurrency?: number;
+  /** Collector polls and digest posts are counted here for `/metrics`. */
+  readonly metrics?: AppMetrics;
 }
 
 export interface Background {
@@ -82,7 +86,9 @@ export interface Background {
  * How often the collector polls: the history's interval, but never less often
  * than a configured digest needs (its ended sessions are listed for 60 minutes).
  */
-export function collectorIntervalSeconds(deps: BackgroundDeps): number {
+export function collectorIntervalSeconds(
+  deps: Pick<BackgroundDeps, 'digests' | 'pollSeconds' | 'historyPollSeconds'>,
+): number {
   const history = deps.historyPollSeconds ?? deps.pollSeconds;
   return deps.digests.length === 0 ? history : Math.min(history, deps.pollSeconds);
 }
@@ -107,6 +113,7 @@ export function createBackground(deps: BackgroundDeps): Background {
     // Every endpoint: the history keeps them all, whatever the digests read.
     scope: 'all',
     ...(deps.concurrency ? { concurrency: deps.concurrency } : {}),
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
   const digests =
     deps.digests.length === 0
@@ -119,6 +126,7 @@ export function createBackground(deps: BackgroundDeps): Background {
           poster: deps.poster,
           logger,
           now,
+          ...(deps.metrics ? { metrics: deps.metrics } : {}),
         });
   const collectorJob = createCollectorJob(collector, everySeconds * 1000);
   const jobs: ScheduledJob[] = [

@@ -18,6 +18,7 @@ import type { Collector } from '../collector/collector.js';
 import { API_WINDOW_MS, selectEndpoints } from '../collector/collector.js';
 import type { DigestConfig } from '../config.js';
 import { describeError, SlackDeliveryError } from '../errors.js';
+import type { AppMetrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
 import type { DigestIntent, SessionKey, StateStore } from '../store/types.js';
 import type { EndpointCatalogue } from '../vpn/catalogue.js';
@@ -77,6 +78,8 @@ export interface DigestJobsDeps {
   readonly poster: DigestPoster;
   readonly logger: Logger;
   readonly now: () => Date;
+  /** Counts posts and failed ticks, and the sessions left pending, for `/metrics`. */
+  readonly metrics?: AppMetrics;
 }
 
 export interface DigestJobs {
@@ -308,8 +311,13 @@ async function tickDigest(
       );
       return { kind: 'empty' };
     }
-    return await postAndMark(deps, digest, tickAt, view);
+    const posted = await postAndMark(deps, digest, tickAt, view);
+    deps.metrics?.recordDigestPost(digest.name, 'ok');
+    deps.metrics?.setPendingDigestSessions(digest.name, 0);
+    return posted;
   } catch (error) {
+    deps.metrics?.recordDigestPost(digest.name, 'error');
+    deps.metrics?.setPendingDigestSessions(digest.name, pending);
     const reason =
       error instanceof SlackDeliveryError ? `${error.code}: ${error.hint}` : describeError(error);
     deps.logger.error(

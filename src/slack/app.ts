@@ -5,6 +5,7 @@
  */
 import { App, LogLevel } from '@slack/bolt';
 import type { AccessConfig, SlackConfig } from '../config.js';
+import { type ObservabilityDeps, observabilityRoutes } from '../http/routes.js';
 import type { DigestStatus } from '../jobs/digest.js';
 import type { Logger } from '../logger.js';
 import type { TerminateService } from '../services/terminate.js';
@@ -15,6 +16,7 @@ import { createHomeChart } from './home-chart.js';
 import { createIdentityResolver, type IdentityResolver } from './identity.js';
 import { registerListeners } from './listeners/index.js';
 import { createMessageMemo } from './message-memo.js';
+import { meteredAuditTrail } from './metered-audit.js';
 import { createValueSigner } from './signed-values.js';
 import { createTurns } from './turns.js';
 
@@ -33,6 +35,11 @@ export interface AppDeps
   readonly homeDigests?: () => Promise<readonly DigestStatus[]>;
   /** Upload the App Home's 24-hour chart (default true; needs `history`). */
   readonly homeChart?: boolean;
+  /**
+   * Metrics and readiness: `/metrics` and `/readyz` beside `/healthz` in HTTP mode, and
+   * commands and clicks counted by outcome (through the audit trail) in either mode.
+   */
+  readonly observability?: ObservabilityDeps;
   /** Tests: skip Bolt's `auth.test` at construction by giving the bot's IDs. */
   readonly botIds?: { readonly botId: string; readonly botUserId: string };
   /** Tests: how many times the Web API client retries (default: Bolt's policy). */
@@ -87,6 +94,7 @@ function newBoltApp(config: SlackConfig, deps: AppDeps): App {
     signingSecret: config.signingSecret,
     port: config.port,
     customRoutes: [
+      ...(deps.observability ? observabilityRoutes(deps.observability) : []),
       {
         path: '/healthz',
         method: ['GET', 'HEAD'],
@@ -102,7 +110,12 @@ function newBoltApp(config: SlackConfig, deps: AppDeps): App {
 /** Builds the Bolt app for the configured mode: the access middleware, then every listener. */
 export function createApp(config: SlackConfig, deps: AppDeps): App {
   const app = newBoltApp(config, deps);
-  const { access, terminator, homeDigests, homeChart, ...rest } = deps;
+  const { access, terminator, homeDigests, homeChart, observability, ...withTrail } = deps;
+  const trail =
+    withTrail.audit && observability
+      ? meteredAuditTrail(withTrail.audit, observability.metrics)
+      : withTrail.audit;
+  const rest = { ...withTrail, ...(trail ? { audit: trail } : {}) };
   const checker = access
     ? createAccessChecker({
         access,
@@ -114,7 +127,7 @@ export function createApp(config: SlackConfig, deps: AppDeps): App {
   app.use(
     createAccessMiddleware({
       ...(checker ? { access: checker } : {}),
-      ...(deps.audit ? { audit: deps.audit } : {}),
+      ...(trail ? { audit: trail } : {}),
       logger: deps.logger,
       terminate: terminator !== undefined,
     }),
