@@ -78,12 +78,13 @@ type SlackSettings = NonNullable<Config['slack']>;
 type Store = Awaited<ReturnType<typeof openStore>>;
 
 /** The AWS side: one gateway (clients per region), the endpoint catalogue and the read service. */
-function buildAws(config: Config) {
+function buildAws(config: Config, metrics: AppMetrics) {
   const gateway = createAwsGateway({
     region: config.aws.region,
     requestTimeoutMs: config.aws.requestTimeoutMs,
     maxAttempts: config.aws.maxAttempts,
     logger,
+    metrics,
   });
   const catalogue = createEndpointCatalogue({
     gateway,
@@ -261,13 +262,13 @@ async function main(): Promise<void> {
   );
 
   const now = () => new Date();
-  const aws = buildAws(config);
+  const metrics = createMetrics();
+  const aws = buildAws(config, metrics);
   const store = await openStateStore(config);
   logger.info(`state store: ${store.kind}`);
   await checkSlackReachable({ botToken: slack.botToken, apiUrl: slack.apiUrl });
 
   let storeOpen = true;
-  const metrics = createMetrics();
   const background = buildBackground(config, slack, store, aws, now, metrics);
   const observability = observabilityOf(config, background, metrics, () => storeOpen, now);
   const app = await startSlack(config, slack, { store, aws, background, now, observability });

@@ -169,6 +169,9 @@ describe('npm start (src/main.ts)', () => {
       expect(Number(polled?.[1])).toBeGreaterThan(Date.now() / 1000 - 60);
       // The command of the test before, counted by its first word and outcome.
       expect(body).toMatch(/^vpn_conns_commands_total\{command="list",outcome="ok"\} [1-9]/m);
+      expect(body).toMatch(
+        /^vpn_conns_aws_calls_total\{operation="DescribeClientVpnConnections",error="none"\} [1-9]/m,
+      );
       expect(body).not.toContain('alice');
     }
   });

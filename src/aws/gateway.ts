@@ -27,6 +27,7 @@ import {
   EndpointNotFoundError,
   ThrottledError,
 } from '../errors.js';
+import type { AppMetrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
 import { type Connection, normalizeConnection } from '../vpn/connection.js';
 import {
@@ -63,6 +64,8 @@ export interface AwsGatewayOptions {
   readonly clientConfig?: Partial<EC2ClientConfig>;
   /** Extra STS client settings, for endpoints with a `roleArn` (tests point it at the emulator). */
   readonly stsClientConfig?: StsClientConfig;
+  /** Counts every EC2 call by operation and error (one SDK middleware), for `/metrics`. */
+  readonly metrics?: Pick<AppMetrics, 'recordAwsCall'>;
 }
 
 /** The settings of the STS client that assumes endpoint roles (the SDK's credential provider's). */
@@ -312,6 +315,7 @@ interface ClientSettings {
   };
   readonly clientConfig: Partial<EC2ClientConfig> | undefined;
   readonly stsClientConfig: StsClientConfig | undefined;
+  readonly metrics: Pick<AppMetrics, 'recordAwsCall'> | undefined;
 }
 
 function clientSettings(options: AwsGatewayOptions): ClientSettings {
@@ -326,6 +330,7 @@ function clientSettings(options: AwsGatewayOptions): ClientSettings {
     },
     clientConfig: options.clientConfig,
     stsClientConfig: options.stsClientConfig,
+    metrics: options.metrics,
   };
 }
 
@@ -369,13 +374,33 @@ function newClient(
   role: { readonly arn: string; readonly sessionName: string } | undefined,
   s: ClientSettings,
 ): EC2Client {
-  return new EC2Client({
+  const client = new EC2Client({
     region,
     maxAttempts: s.maxAttempts,
     requestHandler: s.requestHandler,
     ...s.clientConfig,
     ...(role ? { credentials: assumedRole(role.arn, role.sessionName, region, s) } : {}),
   });
+  const metrics = s.metrics;
+  if (metrics) {
+    // Outermost step: one count per call (retries included), with the error it finally gave.
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+        try {
+          const output = await next(args);
+          metrics.recordAwsCall(operation);
+          return output;
+        } catch (error) {
+          const name = (error as { name?: unknown } | null)?.name;
+          metrics.recordAwsCall(operation, typeof name === 'string' ? name : 'error');
+          throw error;
+        }
+      },
+      { step: 'initialize', name: 'vpnConnsMetrics' },
+    );
+  }
+  return client;
 }
 
 /** How many people's clients are kept for their next clicks; the least recently used is closed. */

@@ -9,6 +9,7 @@ import {
   EndpointNotFoundError,
   ThrottledError,
 } from '../../src/errors.js';
+import { type AppMetrics, createMetrics } from '../../src/http/metrics.js';
 import { createLogger } from '../../src/logger.js';
 import {
   type Ec2Emulator,
@@ -26,10 +27,16 @@ let emulator: Ec2Emulator;
 const logLines: string[] = [];
 
 function gateway(
-  options: { maxAttempts?: number; timeoutMs?: number; credentials?: boolean } = {},
+  options: {
+    maxAttempts?: number;
+    timeoutMs?: number;
+    credentials?: boolean;
+    metrics?: AppMetrics;
+  } = {},
 ) {
   return createAwsGateway({
     region: 'us-east-1',
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     logger: createLogger('debug', (line) => logLines.push(line)),
     maxAttempts: options.maxAttempts ?? 3,
     requestTimeoutMs: options.timeoutMs ?? 5000,
@@ -337,6 +344,29 @@ describe('listEndpoints', () => {
       [prod.id, 8],
       [dev.id, 24],
     ]);
+    g.destroy();
+  });
+});
+
+describe('metrics', () => {
+  it('counts every EC2 call by operation, with the error code AWS gave', async () => {
+    emulator.addEndpoints([{ id: prod.id }]);
+    emulator.addConnections([conn(1)]);
+    const metrics = createMetrics({ defaultMetrics: false });
+    const g = gateway({ metrics });
+    await listAll(g, prod);
+    await g.listEndpoints();
+    await listAll(g, missing).catch(() => undefined);
+    const { body } = await metrics.scrape();
+    expect(body).toContain(
+      'vpn_conns_aws_calls_total{operation="DescribeClientVpnConnections",error="none"} 1',
+    );
+    expect(body).toContain(
+      'vpn_conns_aws_calls_total{operation="DescribeClientVpnEndpoints",error="none"} 1',
+    );
+    expect(body).toMatch(
+      /vpn_conns_aws_calls_total\{operation="DescribeClientVpnConnections",error="InvalidClientVpnEndpointId\.NotFound"\} 1/,
+    );
     g.destroy();
   });
 });
