@@ -94,6 +94,39 @@ describe('the collector', () => {
     );
   });
 
+  it('exports each endpoint’s connections by status, its last successful poll and its failures', async () => {
+    harness = await startDigestHarness({ start: START });
+    const h = harness;
+    h.emulator.addConnections([
+      endedConnection(1, at('08:50:00'), { status: 'active', endedAt: null }),
+      endedConnection(2, at('08:51:00'), { status: 'active', endedAt: null }),
+      endedConnection(3, at('08:40:00')),
+    ]);
+    expect(h.instance.collector.lastSuccessAt()).toBeNull();
+    h.setClock(at('09:05:00'));
+    await h.instance.poll();
+    expect(h.instance.collector.lastSuccessAt()).toEqual(at('09:05:00'));
+    const first = (await h.instance.metrics.scrape()).body;
+    expect(first).toContain('vpn_conns_connections{endpoint="prod",status="active"} 2');
+    expect(first).toContain('vpn_conns_connections{endpoint="prod",status="terminated"} 1');
+    expect(first).toContain('vpn_conns_connections{endpoint="dev",status="active"} 0');
+    expect(first).toContain(
+      `vpn_conns_last_poll_success_timestamp_seconds{endpoint="prod"} ${at('09:05:00').getTime() / 1000}`,
+    );
+    expect(first).toContain('vpn_conns_collector_poll_duration_seconds_count 1');
+
+    h.emulator.faults.deny('DescribeClientVpnConnections');
+    h.setClock(at('09:10:00'));
+    await h.instance.poll();
+    const second = (await h.instance.metrics.scrape()).body;
+    expect(second).toContain('vpn_conns_polls_total{endpoint="prod",outcome="error"} 1');
+    // A failed poll keeps the last success: a stalled collector shows in its age.
+    expect(second).toContain(
+      `vpn_conns_last_poll_success_timestamp_seconds{endpoint="prod"} ${at('09:05:00').getTime() / 1000}`,
+    );
+    expect(h.instance.collector.lastSuccessAt()).toEqual(at('09:05:00'));
+  });
+
   it('records nothing when AWS refuses, says it will retry, and picks the sessions up at the next round', async () => {
     harness = await startDigestHarness({ start: START });
     const h = harness;

@@ -27,6 +27,7 @@ import pg from 'pg';
 import { createAwsGateway } from '../../src/aws/gateway.js';
 import type { Collector, CollectResult } from '../../src/collector/collector.js';
 import type { DigestConfig } from '../../src/config.js';
+import { type AppMetrics, createMetrics } from '../../src/http/metrics.js';
 import { createBackground } from '../../src/jobs/background.js';
 import {
   type DigestJobs,
@@ -157,6 +158,8 @@ export interface DigestInstance {
   readonly store: StateStore;
   readonly leadership: Leadership;
   readonly collector: Collector;
+  /** This instance's metrics: its collector polls and digest posts. */
+  readonly metrics: AppMetrics;
   /** The digest jobs: status and preview for `/vpn-conns digest`. */
   readonly digests: DigestJobs;
   /** The scheduled jobs this instance runs (collector, one per digest, maintenance). */
@@ -296,7 +299,9 @@ async function startInstance(world: HarnessWorld, holder?: string): Promise<Dige
     retries: 0,
     ...(world.options.slackTimeoutMs ? { timeoutMs: world.options.slackTimeoutMs } : {}),
   });
+  const metrics = createMetrics({ defaultMetrics: false });
   const background = createBackground({
+    metrics,
     role: 'all',
     digests: world.digests,
     pollSeconds: HARNESS_POLL_SECONDS,
@@ -328,6 +333,7 @@ async function startInstance(world: HarnessWorld, holder?: string): Promise<Dige
     store,
     leadership,
     collector,
+    metrics,
     digests,
     jobs: background.jobs,
     logs,
