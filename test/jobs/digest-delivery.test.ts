@@ -86,11 +86,24 @@ describe('digest delivery', () => {
     ).toBe(true);
     expect(await h.instance.store.countPending(h.digest.name, ids, START)).toBe(2);
     expect(h.digestMessages()).toHaveLength(1);
+    const metrics = async () => (await h.instance.metrics.scrape()).body;
+    expect(await metrics()).toContain(
+      `vpn_conns_digest_posts_total{digest="${h.digest.name}",outcome="error"} 1`,
+    );
+    expect(await metrics()).toContain(
+      `vpn_conns_digest_pending_sessions{digest="${h.digest.name}"} 2`,
+    );
 
     // The bot is invited: the fault is gone.
     await pollUntil(h, at('12:00:00'));
     const delivered = await tickAt(h, at('12:00:00'));
     expect(delivered).toMatchObject({ kind: 'posted', sessions: 3 });
+    expect(await metrics()).toContain(
+      `vpn_conns_digest_posts_total{digest="${h.digest.name}",outcome="ok"} 2`,
+    );
+    expect(await metrics()).toContain(
+      `vpn_conns_digest_pending_sessions{digest="${h.digest.name}"} 0`,
+    );
     const messages = h.digestMessages();
     expect(messages).toHaveLength(2);
     expect(listedConnectionIds(messages[0] ?? { channel: '', ts: '' })).toEqual([connectionId(1)]);
