@@ -5,10 +5,10 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../src/sandbox/free-port.js';
 import { type SlackStandIn, startSlackStandIn } from '../src/sandbox/slack-stand-in.js';
 
 interface Start {
@@ -21,15 +21,6 @@ let dir: string;
 let slack: SlackStandIn;
 /** A loopback port nothing listens on. */
 let closedPort: number;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 beforeAll(async () => {
   closedPort = await freePort();

@@ -5,11 +5,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Ec2Emulator, startEc2Emulator } from '../src/sandbox/ec2-emulator.js';
+import { freePort } from '../src/sandbox/free-port.js';
 import { postSlashCommand } from '../src/sandbox/slack-signing.js';
 import { type SlackStandIn, startSlackStandIn } from '../src/sandbox/slack-stand-in.js';
 import { connectionId, endpointId } from '../src/sandbox/vpn-data.js';
@@ -26,15 +26,6 @@ let port: number;
 let metricsPort: number;
 let exited: Promise<number | null>;
 const output: string[] = [];
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 beforeAll(async () => {
   const now = Date.now();

@@ -13,12 +13,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { type Ec2Emulator, startEc2Emulator } from './ec2-emulator.js';
+import { freePort } from './free-port.js';
 import { type LivingFleet, startLivingFleet } from './living-fleet.js';
 import { renderMessage } from './workbench/render/index.js';
 import { startWorkbench, type Workbench, type WorkbenchPerson } from './workbench/server.js';
@@ -119,18 +119,6 @@ async function buildIfStale(): Promise<void> {
   });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   if (code !== 0) throw new Error(`building dist/ failed (tsc -p tsconfig.build.json):\n${output}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Only these of the caller's variables reach the bot: nothing that names AWS or Slack. */

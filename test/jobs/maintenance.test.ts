@@ -5,7 +5,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -17,6 +16,7 @@ import {
 import { runJob } from '../../src/jobs/scheduler.js';
 import { createLogger } from '../../src/logger.js';
 import { startEc2Emulator } from '../../src/sandbox/ec2-emulator.js';
+import { freePort } from '../../src/sandbox/free-port.js';
 import { startSlackStandIn } from '../../src/sandbox/slack-stand-in.js';
 import { connectionId, endpointId } from '../../src/sandbox/vpn-data.js';
 import { openStore } from '../../src/store/index.js';
@@ -166,15 +166,6 @@ describe('the maintenance job and the session history', () => {
     }
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 describe('npm start with VPN_CONNS_ROLE=web and no digest', () => {
   it('prunes audit rows older than 90 days from the store it opens', async () => {

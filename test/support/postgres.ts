@@ -9,10 +9,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { freePort } from '../../src/sandbox/free-port.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -41,18 +41,6 @@ export function findServerBinaries(): ServerBinaries | null {
     if (existsSync(initdb) && existsSync(pgCtl)) return { initdb, pgCtl };
   }
   return null;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function idOf(flag: '-u' | '-g'): number {
