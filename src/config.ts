@@ -8,7 +8,14 @@ import { validate as isCronExpression } from 'node-cron';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import {
+  type AlertRule,
+  alertRulesSchema,
+  checkAlertRules,
+  maxConnectionsSchema,
+} from './alerts/rules.js';
 import { REPORT_PERIODS, type ReportPeriodWord } from './reports/period.js';
+import { channelIdSchema } from './slack/channel-id.js';
 import { ENDPOINT_ID, type Endpoint } from './vpn/endpoint.js';
 import { ALIAS, RESERVED_WORDS } from './vpn/query.js';
 
@@ -87,11 +94,20 @@ export interface Config {
   readonly pricing: PricingConfig;
   /** Usage reports posted on a schedule (`reports:` in the YAML file). */
   readonly reports: readonly ReportConfig[];
+  /** Alert rules checked at every collector poll (`alerts:` in the YAML file). */
+  readonly alerts: AlertsConfig;
   /**
    * `METRICS_PORT`: `/metrics` and `/readyz` on their own port (Socket Mode, the worker role);
    * `null` = off. HTTP mode serves them on `PORT` anyway.
    */
   readonly metricsPort: number | null;
+}
+
+/** Alert rules and the endpoints' connection limits they compare with. */
+export interface AlertsConfig {
+  readonly rules: readonly AlertRule[];
+  /** `maxConnections` of the YAML file's endpoints, by alias; others have {@link DEFAULT_MAX_CONNECTIONS}. */
+  readonly maxConnections: Readonly<Record<string, number>>;
 }
 
 /** Session history: how often the collector polls for it, how long it is kept. */
@@ -137,13 +153,7 @@ const digestSchema = z
     name: z
       .string({ error: 'is required (a short name such as security)' })
       .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/i, { error: 'must be letters, digits, "_" or "-"' }),
-    channel: z
-      .string({ error: 'is required (a channel ID such as C0123456789)' })
-      .trim()
-      .regex(/^[CG][A-Z0-9]{6,}$/, {
-        error:
-          'is not a channel ID such as C0123456789 (channel details → bottom of the About tab)',
-      }),
+    channel: channelIdSchema,
     cron: z
       .string()
       .trim()
@@ -231,6 +241,8 @@ const fileEndpointSchema = z
       .number({ error: 'is not a price such as 0.05 (USD per connection-hour)' })
       .min(0, { error: 'must not be negative' })
       .optional(),
+    /** The endpoint's connection limit, for `endpointUsagePercent` alert rules. */
+    maxConnections: maxConnectionsSchema.optional(),
   })
   .strict();
 
@@ -239,6 +251,7 @@ const fileSchema = z
     pollSeconds: z.number().int().min(10, { error: 'must be at least 10' }).optional(),
     digests: z.array(digestSchema).optional(),
     reports: z.array(reportSchema).optional(),
+    alerts: alertRulesSchema.optional(),
     endpoints: z.array(fileEndpointSchema).min(1, { error: 'lists no endpoint' }).optional(),
   })
   .strict();
@@ -717,6 +730,10 @@ export function loadConfig(
       }
     }
   }
+  const alertRules = file.alerts ?? [];
+  problems.push(
+    ...checkAlertRules(alertRules, configured ? new Set(configured.map((e) => e.alias)) : null),
+  );
   const role = parsed.success ? parsed.data.VPN_CONNS_ROLE : (source.VPN_CONNS_ROLE ?? 'all');
   if (purpose === 'bot') {
     problems.push(...slackProblems(source, role));
@@ -756,6 +773,14 @@ export function loadConfig(
       ),
     },
     reports,
+    alerts: {
+      rules: alertRules,
+      maxConnections: Object.fromEntries(
+        (file.endpoints ?? []).flatMap((e) =>
+          e.maxConnections === undefined ? [] : [[e.alias, e.maxConnections]],
+        ),
+      ),
+    },
     metricsPort: value.METRICS_PORT ?? null,
   };
 }

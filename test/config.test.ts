@@ -50,6 +50,7 @@ describe('loadConfig', () => {
       history: { pollSeconds: 300, days: 90, timeZone: 'UTC' },
       pricing: { currency: 'USD', perConnectionHour: 0.05, byEndpoint: {} },
       reports: [],
+      alerts: { rules: [], maxConnections: {} },
       metricsPort: null,
     });
   });
@@ -167,6 +168,66 @@ describe('loadConfig', () => {
     expect(
       problems({ AWS_REGION: 'eu-west-1', VPN_CONNS_CONFIG: 'f.yml' }, yaml.replace('0.15', '-1')),
     ).toEqual(['f.yml:4: endpoints[0].connectionHourPrice: must not be negative']);
+  });
+
+  it('reads alert rules and connection limits from the YAML file, every problem in one run', () => {
+    const yaml = [
+      'endpoints:',
+      '  - alias: prod',
+      '    id: cvpn-endpoint-0123456789abcdef0',
+      '    maxConnections: 500',
+      '  - alias: dev',
+      '    id: cvpn-endpoint-0123456789abcdef1',
+      'alerts:',
+      '  - name: shared-credentials',
+      '    channel: C0123456789',
+      '    maxSessionsPerUser: 3',
+      '  - name: long-sessions',
+      '    channel: C0123456789',
+      '    endpoints: [prod]',
+      '    maxSessionHours: 20',
+    ].join('\n');
+    const env = { AWS_REGION: 'eu-west-1', VPN_CONNS_CONFIG: 'f.yml' };
+    const config = loadConfig(env, () => yaml);
+    expect(config.alerts).toEqual({
+      rules: [
+        {
+          name: 'shared-credentials',
+          channel: 'C0123456789',
+          endpoints: 'all',
+          condition: { kind: 'maxSessionsPerUser', sessions: 3 },
+        },
+        {
+          name: 'long-sessions',
+          channel: 'C0123456789',
+          endpoints: ['prod'],
+          condition: { kind: 'maxSessionHours', hours: 20 },
+        },
+      ],
+      maxConnections: { prod: 500 },
+    });
+    expect(config.aws.endpoints?.[0]).not.toHaveProperty('maxConnections');
+    const broken = yaml
+      .replace('maxConnections: 500', 'maxConnections: 0')
+      .replace('[prod]', '[staging]')
+      .replace('maxSessionsPerUser: 3', 'maxSessionsPerUser: 3\n    idleHours: 4')
+      .replace('long-sessions', 'shared-credentials');
+    expect(problems(env, broken)).toEqual([
+      'f.yml:4: endpoints[0].maxConnections: must be at least 1',
+      'f.yml:8: alerts[0]: rule "shared-credentials" has 2 conditions (maxSessionsPerUser, idleHours): keep one, or make one rule each',
+    ]);
+    expect(
+      problems(
+        env,
+        yaml.replace('[prod]', '[staging]').replace('long-sessions', 'shared-credentials'),
+      ),
+    ).toEqual([
+      'alert rule "shared-credentials" is defined twice',
+      'alert rule "shared-credentials": unknown endpoint staging (known: prod, dev)',
+    ]);
+    expect(problems(env, yaml.replace('channel: C0123456789', 'channel: "#security"'))).toEqual([
+      'f.yml:9: alerts[0].channel: is not a channel ID such as C0123456789 (channel details → bottom of the About tab)',
+    ]);
   });
 
   it('falls back to AWS_DEFAULT_REGION and treats empty values as unset', () => {

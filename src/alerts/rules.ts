@@ -8,6 +8,7 @@
  * {@link checkAlertRules}.
  */
 import { z } from 'zod';
+import { channelIdSchema } from '../slack/channel-id.js';
 
 /** The conditions a rule can watch, in the order they are documented. */
 export const CONDITION_KINDS = [
@@ -62,14 +63,14 @@ export const DEFAULT_MAX_CONNECTIONS = 2000;
 
 /**
  * The `maxConnections` field of a YAML endpoint (for `endpointUsagePercent`): add it to the
- * endpoint schema as `maxConnections: maxConnectionsSchema`.
+ * endpoint schema as `maxConnections: maxConnectionsSchema.optional()`; absent means
+ * {@link DEFAULT_MAX_CONNECTIONS}.
  */
 export const maxConnectionsSchema = z
   .number({ error: 'must be a whole number of connections such as 2000' })
   .int({ error: 'must be a whole number of connections such as 2000' })
   .min(1, { error: 'must be at least 1' })
-  .max(1_000_000, { error: 'must be at most 1000000' })
-  .default(DEFAULT_MAX_CONNECTIONS);
+  .max(1_000_000, { error: 'must be at most 1000000' });
 
 const positiveInteger = (example: string, max: number) =>
   z
@@ -114,13 +115,7 @@ export const alertRuleSchema = z
       .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/i, {
         error: 'must be letters, digits, "_" or "-" (at most 64)',
       }),
-    channel: z
-      .string({ error: 'is required (a channel ID such as C0123456789)' })
-      .trim()
-      .regex(/^[CG][A-Z0-9]{6,}$/, {
-        error:
-          'is not a channel ID such as C0123456789 (channel details → bottom of the About tab)',
-      }),
+    channel: channelIdSchema,
     endpoints: z
       .union(
         [

