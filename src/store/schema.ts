@@ -147,6 +147,18 @@ export interface ConcurrencySamplesTable {
   active: number;
 }
 
+/** Alerts whose condition holds, one per rule and subject (see `FiringAlertRecord`). */
+export interface AlertsFiringTable {
+  key: string;
+  rule_name: string;
+  subject_kind: string;
+  subject_name: string;
+  channel: string;
+  fired_at: Date;
+  post_id: string;
+  ts: string | null;
+}
+
 /** Every table of the store. */
 export interface Database {
   schema_migrations: SchemaMigrationsTable;
@@ -161,6 +173,7 @@ export interface Database {
   audit_log: AuditLogTable;
   session_history: SessionHistoryTable;
   concurrency_samples: ConcurrencySamplesTable;
+  alerts_firing: AlertsFiringTable;
 }
 
 /** True for the columns that hold times (see the conventions above). */

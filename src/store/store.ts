@@ -12,6 +12,14 @@ import {
   type SqlBool,
   sql,
 } from 'kysely';
+import {
+  clearFiringAlert,
+  endpointActivity,
+  firingAlerts,
+  peopleSeen,
+  recordFiringAlert,
+  setAlertPosted,
+} from './alerts.js';
 import type { InputColumns, StoreDialect } from './dialects.js';
 import {
   concurrencySamples,
@@ -603,6 +611,12 @@ export function createStore(dialect: StoreDialect, now: () => Date): StateStore 
       concurrencySamples(dialect, endpointIds, from, to),
     historyStartsAt: () => historyStartsAt(dialect),
     pruneHistory: (before) => pruneHistory(dialect, before),
+    firingAlerts: () => firingAlerts(dialect),
+    recordFiringAlert: (record) => recordFiringAlert(dialect, record),
+    setAlertPosted: (key, postId, ts) => setAlertPosted(dialect, key, postId, ts),
+    clearFiringAlert: (key) => clearFiringAlert(dialect, key),
+    endpointActivity: (endpointIds) => endpointActivity(dialect, endpointIds),
+    peopleSeen: (people) => peopleSeen(dialect, people),
     close: () => dialect.close(),
   };
 }

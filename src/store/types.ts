@@ -169,6 +169,42 @@ export interface StoredSample {
 }
 
 /**
+ * An alert whose condition holds, one per rule and subject: recorded before its message is
+ * posted, deleted when the condition clears. A record without `ts` is a post whose outcome is
+ * not known yet (Slack did not answer): the next poll looks for `postId` in the channel.
+ */
+export interface FiringAlertRecord {
+  /** `rule/kind/subject`, see `alertKey`. */
+  key: string;
+  ruleName: string;
+  subjectKind: 'session' | 'person' | 'endpoint';
+  /** What a person reads: user name, common name or endpoint alias. */
+  subjectName: string;
+  channel: string;
+  firedAt: Date;
+  /** Unique; sent in the message's metadata. */
+  postId: string;
+  /** The posted message, `null` until Slack confirmed it. */
+  ts: string | null;
+}
+
+/** An endpoint's activity as the history's samples show it. */
+export interface EndpointActivity {
+  /** The last sample with an active session; `null` if no sample had one. */
+  lastActiveAt: Date | null;
+  /** The first sample: when watching began. */
+  firstSampleAt: Date;
+}
+
+/** What the history knows of a person. */
+export interface PersonSeen {
+  /** The earliest start of their sessions. */
+  firstStartedAt: Date;
+  /** The earliest poll that saw one of their sessions. */
+  firstSeenAt: Date;
+}
+
+/**
  * The persistent state. Every method may reject with the driver's error when
  * the database is unavailable; none swallows errors. Times go in and come out
  * as `Date`s and are stored in UTC with millisecond precision.
@@ -272,6 +308,18 @@ export interface StateStore {
   historyStartsAt(): Promise<Date | null>;
   /** Deletes sessions that ended, and samples taken, before `before`; returns rows deleted. */
   pruneHistory(before: Date): Promise<number>;
+  /** Every alert firing now, oldest first (then by key). */
+  firingAlerts(): Promise<FiringAlertRecord[]>;
+  /** Records an alert before its post; false (and nothing changes) when the key is recorded already. */
+  recordFiringAlert(record: FiringAlertRecord): Promise<boolean>;
+  /** Records the `ts` of an alert's post, if the record still has this `postId`. */
+  setAlertPosted(key: string, postId: string, ts: string): Promise<void>;
+  /** Forgets an alert (cleared, or its post refused); unknown keys are a no-op. */
+  clearFiringAlert(key: string): Promise<void>;
+  /** Per endpoint (absent: no sample yet): its last active sample and its first sample. */
+  endpointActivity(endpointIds: readonly string[]): Promise<Map<string, EndpointActivity>>;
+  /** What the history knows of these people (user or common names); absent = never seen. */
+  peopleSeen(people: readonly string[]): Promise<Map<string, PersonSeen>>;
   /** Closes connections; Postgres also gives up any lead. The store is unusable afterwards. */
   close(): Promise<void>;
 }

@@ -104,6 +104,7 @@ describe.skipIf(!databaseUrl)(`postgres${SKIP_REASON}`, () => {
         return rows.map((row) => row.table_name);
       });
       expect(found).toEqual([
+        'alerts_firing',
         'audit_log',
         'concurrency_samples',
         'digest_intents',

@@ -13,6 +13,7 @@ import type {
   DigestIntent,
   DigestPost,
   EndedSession,
+  FiringAlertRecord,
   HistoryPoll,
   HistorySession,
   ObservedSession,
@@ -815,6 +816,100 @@ export function describeStoreContract(
         );
         expect(rows.map((r) => r.connectionId).sort()).toEqual(['open', 'recent']);
         await store.pruneHistory(t(4));
+      });
+    });
+
+    describe('alerts', () => {
+      const record = (key: string, extra: Partial<FiringAlertRecord> = {}): FiringAlertRecord => ({
+        key,
+        ruleName: 'shared-credentials',
+        subjectKind: 'person',
+        subjectName: 'alice',
+        channel: 'C0123456789',
+        firedAt: at(0),
+        postId: randomUUID(),
+        ts: null,
+        ...extra,
+      });
+      const mine = async (store: StateStore, keys: readonly string[]) =>
+        (await store.firingAlerts()).filter((r) => keys.includes(r.key));
+
+      it('keeps one record per key, first come first kept, until it is cleared', async () => {
+        const store = await openStore();
+        const [a, b] = [id('rule/person'), id('rule/session')];
+        const first = record(a, { firedAt: at(2) });
+        expect(await store.recordFiringAlert(first)).toBe(true);
+        expect(await store.recordFiringAlert(record(a, { subjectName: 'bob' }))).toBe(false);
+        const other = record(b, { subjectKind: 'session', firedAt: at(1) });
+        expect(await store.recordFiringAlert(other)).toBe(true);
+        const second = await openStore();
+        expect(await mine(second, [a, b])).toEqual([other, first]);
+        await second.clearFiringAlert(a);
+        await second.clearFiringAlert(id('unknown'));
+        expect(await mine(store, [a, b])).toEqual([other]);
+      });
+
+      it('records the ts of a post only for the post id it was recorded with', async () => {
+        const store = await openStore();
+        const key = id('rule/endpoint');
+        const alert = record(key, { subjectKind: 'endpoint' });
+        await store.recordFiringAlert(alert);
+        await store.setAlertPosted(key, randomUUID(), '1.000001');
+        expect((await mine(store, [key]))[0]?.ts).toBeNull();
+        await store.setAlertPosted(key, alert.postId, '1700000000.000200');
+        expect(await mine(store, [key])).toEqual([{ ...alert, ts: '1700000000.000200' }]);
+      });
+
+      it('says when an endpoint last had an active session and when watching it began', async () => {
+        const store = await openStore();
+        const [busy, idle, unseen] = [
+          id('cvpn-endpoint'),
+          id('cvpn-endpoint'),
+          id('cvpn-endpoint'),
+        ];
+        const day = (d: number) => new Date(Date.UTC(1980, 0, d));
+        await store.recordHistory(poll(busy, day(1), [], 0));
+        await store.recordHistory(poll(busy, day(2), [], 3));
+        await store.recordHistory(poll(busy, day(3), [], 0));
+        await store.recordHistory(poll(idle, day(2), [], 0));
+        const activity = await store.endpointActivity([busy, idle, unseen]);
+        expect(activity.get(busy)).toEqual({ lastActiveAt: day(2), firstSampleAt: day(1) });
+        expect(activity.get(idle)).toEqual({ lastActiveAt: null, firstSampleAt: day(2) });
+        expect(activity.has(unseen)).toBe(false);
+        await store.pruneHistory(day(10));
+      });
+
+      it('says what the history knows of people, by user name or common name', async () => {
+        const store = await openStore();
+        const endpoint = id('cvpn-endpoint');
+        const [ada, cert, stranger] = [id('ada'), id('cn'), id('nobody')];
+        await store.recordHistory(
+          poll(
+            endpoint,
+            at(30),
+            [
+              observed(endpoint, 'c1', { username: ada, commonName: null, startedAt: at(10) }),
+              observed(endpoint, 'c2', { username: null, commonName: cert, startedAt: at(20) }),
+            ],
+            2,
+          ),
+        );
+        await store.recordHistory(
+          poll(
+            endpoint,
+            at(40),
+            [
+              observed(endpoint, 'c1', { username: ada, commonName: null, startedAt: at(10) }),
+              observed(endpoint, 'c2', { username: null, commonName: cert, startedAt: at(20) }),
+              observed(endpoint, 'c3', { username: ada, commonName: null, startedAt: at(5) }),
+            ],
+            3,
+          ),
+        );
+        const seen = await store.peopleSeen([ada, cert, stranger]);
+        expect(seen.get(ada)).toEqual({ firstStartedAt: at(5), firstSeenAt: at(30) });
+        expect(seen.get(cert)).toEqual({ firstStartedAt: at(20), firstSeenAt: at(30) });
+        expect(seen.has(stranger)).toBe(false);
       });
     });
 
