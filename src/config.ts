@@ -7,13 +7,13 @@ import { readFileSync } from 'node:fs';
 import { validate as isCronExpression } from 'node-cron';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { ConfigError } from './errors.js';
 import {
   type AlertRule,
   alertRulesSchema,
   checkAlertRules,
   maxConnectionsSchema,
 } from './alerts/rules.js';
+import { ConfigError } from './errors.js';
 import { REPORT_PERIODS, type ReportPeriodWord } from './reports/period.js';
 import { channelIdSchema } from './slack/channel-id.js';
 import { ENDPOINT_ID, type Endpoint } from './vpn/endpoint.js';

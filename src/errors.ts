@@ -102,10 +102,13 @@ export function describeError(error: unknown): string {
   return String(error);
 }
 
+/** Delivery error codes after which a post may or may not have reached Slack. */
+export const UNANSWERED_DELIVERY: ReadonlySet<string> = new Set(['slack_unreachable', 'no_ts']);
+
 /**
  * Slack refused or could not take a message the bot posts on its own (a
- * digest). `hint` says what a person should do; `retryable` is false when
- * only a person can fix it (invite the bot, fix the channel or token).
+ * digest, an alert). `hint` says what a person should do; `code` is Slack's
+ * error, or `slack_unreachable` / `no_ts` when the outcome is unknown.
  */
 export class SlackDeliveryError extends Error {
   override readonly name = 'SlackDeliveryError';

@@ -8,7 +8,8 @@
  * active or ended, with its counters, and the endpoint's active count (see
  * `StateStore.recordHistory`).
  * It is the only writer of session rows; consumers (the digest job, history
- * and reports; alerts, App Home and metrics next) read the store.
+ * and reports, App Home) read the store; alert rules read each round's
+ * connections right after it (`jobs/alerts.ts`).
  *
  * A round runs on the leader only (the scheduler's `collector` job, every
  * poll interval); a digest also calls `collect` for its own endpoints right
@@ -43,6 +44,8 @@ export interface EndpointPoll {
   readonly at: Date;
   /** Connections AWS listed as `active`: the concurrency sample a history or a metric keeps. */
   readonly active: number;
+  /** Every connection AWS listed, any status, in its order: what alert rules read. */
+  readonly connections: readonly Connection[];
   /** Connections AWS listed as ended (`terminated`, `failed-to-terminate`). */
   readonly ended: number;
   /** Ended sessions recorded for the first time. */
@@ -166,6 +169,7 @@ export async function pollEndpoint(endpoint: Endpoint, deps: CollectorDeps): Pro
   const at = deps.now();
   const ended: EndedSession[] = [];
   const observed: ObservedSession[] = [];
+  const connections: Connection[] = [];
   let active = 0;
   const counts: Partial<Record<keyof StatusCounts, number>> = {};
   for await (const page of deps.gateway.listConnections(endpoint)) {
@@ -174,6 +178,7 @@ export async function pollEndpoint(endpoint: Endpoint, deps: CollectorDeps): Pro
       counts[status] = (counts[status] ?? 0) + (pageCounts[status] ?? 0);
     }
     for (const connection of page) {
+      connections.push(connection);
       const session = toEndedSession(connection, at);
       if (session) ended.push(session);
       else if (connection.status === 'active') active += 1;
@@ -208,6 +213,7 @@ export async function pollEndpoint(endpoint: Endpoint, deps: CollectorDeps): Pro
     endpoint,
     at,
     active,
+    connections,
     ended: ended.length,
     recorded,
     historyAdded: history.added,

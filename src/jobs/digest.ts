@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import type { Collector } from '../collector/collector.js';
 import { API_WINDOW_MS, selectEndpoints } from '../collector/collector.js';
 import type { DigestConfig } from '../config.js';
-import { describeError, SlackDeliveryError } from '../errors.js';
+import { describeError, SlackDeliveryError, UNANSWERED_DELIVERY } from '../errors.js';
 import type { AppMetrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
 import type { DigestIntent, SessionKey, StateStore } from '../store/types.js';
@@ -44,8 +44,6 @@ export interface DigestPoster {
   complete(digest: DigestConfig, view: DigestView, ts: string): Promise<void>;
 }
 
-/** Delivery errors after which the post may or may not have reached Slack. */
-const UNANSWERED = new Set(['slack_unreachable', 'no_ts']);
 
 export type TickOutcome =
   | {
@@ -197,7 +195,7 @@ async function postAndMark(
   try {
     ({ ts } = await deps.poster.post(digest, view, intent.id));
   } catch (error) {
-    if (error instanceof SlackDeliveryError && !UNANSWERED.has(error.code)) {
+    if (error instanceof SlackDeliveryError && !UNANSWERED_DELIVERY.has(error.code)) {
       await deps.store.clearIntent(intent.id);
     }
     throw error;

@@ -8,7 +8,7 @@ import { webApi } from '@slack/bolt';
 import type { ReportPoster } from '../jobs/report.js';
 import type { Logger } from '../logger.js';
 import { buildReportMessage, periodTitle } from './blocks/report.js';
-import { SLACK_TIMEOUT_MS } from './digest-poster.js';
+import { SLACK_TIMEOUT_MS } from './delivery.js';
 
 export interface SlackReportPosterOptions {
   readonly token: string;
