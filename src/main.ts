@@ -15,14 +15,18 @@ import { ConfigError, describeError } from './errors.js';
 import type { ReadinessState } from './http/health.js';
 import { type AppMetrics, createMetrics } from './http/metrics.js';
 import { type MetricsServer, type ObservabilityDeps, startMetricsServer } from './http/routes.js';
+import { createAlertWatch } from './jobs/alerts.js';
 import { collectorIntervalSeconds, createBackground } from './jobs/background.js';
 import { createLogger, routeProcessWarnings } from './logger.js';
 import { createConnectionService } from './services/connections.js';
 import { createTerminateService } from './services/terminate.js';
+import { createSlackAlertPoster } from './slack/alert-poster.js';
+import { createAlertsAnswer } from './slack/alerts-command.js';
 import { createApp } from './slack/app.js';
 import { createDigestAnswer } from './slack/digest-command.js';
 import { createSlackDigestPoster } from './slack/digest-poster.js';
 import { createSlackReportPoster } from './slack/report-poster.js';
+import { createValueSigner } from './slack/signed-values.js';
 import { checkSlackReachable, describeStoreFailure, StartupError } from './startup-checks.js';
 import { openStore } from './store/index.js';
 import { createEndpointCatalogue } from './vpn/catalogue.js';
@@ -114,6 +118,16 @@ function buildBackground(
   metrics: AppMetrics,
 ) {
   const slackClient = { token: slack.botToken, apiUrl: slack.apiUrl, logger };
+  const alerts = createAlertWatch({
+    rules: config.alerts.rules,
+    maxConnections: config.alerts.maxConnections,
+    store,
+    // Signed as the app signs its lists' buttons, so a click on an alert is verified the same way.
+    poster: createSlackAlertPoster({ ...slackClient, signer: createValueSigner(slack.botToken) }),
+    logger,
+    now,
+    metrics,
+  });
   return createBackground({
     role: config.role,
     digests: config.digests,
@@ -138,6 +152,7 @@ function buildBackground(
     now,
     holder: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
     concurrency: config.aws.concurrency,
+    alerts,
     metrics,
   });
 }
@@ -174,6 +189,9 @@ async function startSlack(
     logger,
     now,
     observability,
+    ...(background.alerts !== null
+      ? { alerts: createAlertsAnswer({ watch: background.alerts, now }) }
+      : {}),
     ...(background.digests !== null
       ? {
           homeDigests: background.digests.status,
@@ -278,6 +296,11 @@ async function main(): Promise<void> {
       : await startMetricsServer({ ...observability, port: config.metricsPort });
   if (metricsServer) logger.info(`metrics on port ${metricsServer.port}: GET /metrics, /readyz`);
   background.scheduler.start();
+  if (config.role !== 'web' && config.alerts.rules.length > 0) {
+    logger.info(
+      `alert rules checked after every collector poll: ${config.alerts.rules.map((r) => r.name).join(', ')}`,
+    );
+  }
   if (config.role !== 'web' && config.digests.length === 0) {
     logger.info('no digest configured (DIGEST_CHANNEL unset): collecting the session history only');
   }

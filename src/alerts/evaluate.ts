@@ -83,6 +83,22 @@ export interface FiringAlert {
   readonly endpointAliases: readonly string[];
 }
 
+/** What the store keeps of a posted alert, enough to edit it when it clears. */
+export interface PostedAlert {
+  readonly ruleName: string;
+  /** `null` when the rule has since been removed from the file. */
+  readonly condition: AlertCondition | null;
+  readonly subject: { readonly kind: SubjectKind; readonly name: string };
+  readonly firedAt: Date;
+}
+
+/** A firing alert as `/vpn-conns alerts` lists it (from the store). */
+export interface FiringSummary {
+  readonly ruleName: string;
+  readonly subject: { readonly kind: SubjectKind; readonly name: string };
+  readonly since: Date;
+}
+
 /** What one poll found. */
 export interface AlertEvaluation {
   /** Sorted by rule order, then key. */

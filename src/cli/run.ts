@@ -314,7 +314,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       await printEndpoints(await catalogue.described(), format, deps.stdout);
       return EXIT_OK;
     }
-    if (query.kind === 'digest' || query.kind === 'audit') {
+    if (query.kind === 'digest' || query.kind === 'audit' || query.kind === 'alerts') {
       throw new UsageError(`\`${query.kind}\` works only in Slack.`);
     }
     if (query.kind === 'history' || query.kind === 'report') {

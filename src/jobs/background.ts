@@ -1,7 +1,8 @@
 /**
  * What a process runs in the background, by role: maintenance on every role;
  * on `all` and `worker` the collector over every endpoint (it keeps the
- * session history, digest or not) and one job per configured digest — all
+ * session history, digest or not, and the alert rules are checked after each
+ * of its rounds) and one job per configured digest — all
  * leader-only, under one leadership — and one per scheduled report. The composition root builds this once
  * and starts the scheduler.
  *
@@ -20,22 +21,31 @@ import type { Logger } from '../logger.js';
 import type { StateStore } from '../store/types.js';
 import type { EndpointCatalogue } from '../vpn/catalogue.js';
 import type { VpnGateway } from '../vpn/gateway.js';
+import type { AlertWatch } from './alerts.js';
 import { createDigestJobs, type DigestJobs, type DigestPoster, nextDigestRun } from './digest.js';
 import { createLeadership, type Leadership } from './leadership.js';
 import { createMaintenanceJob } from './maintenance.js';
 import { createReportJobs, type ReportPoster } from './report.js';
 import { createScheduler, type ScheduledJob, type Scheduler } from './scheduler.js';
 
-/** The collector's round as a job: leader-only, every `everyMs` (and once at start). */
+/**
+ * The collector's round as a job: leader-only, every `everyMs` (and once at start). The alert
+ * rules are checked right after each round, under the same lead, on what it read.
+ */
 export function createCollectorJob(
   collector: Collector,
   everyMs: number,
+  alerts?: AlertWatch,
 ): ScheduledJob<CollectResult> {
   return {
     name: 'collector',
     schedule: { everyMs },
     leaderOnly: true,
-    run: () => collector.poll(),
+    async run() {
+      const round = await collector.poll();
+      await alerts?.check(round);
+      return round;
+    },
   };
 }
 
@@ -64,6 +74,8 @@ export interface BackgroundDeps {
   /** This instance's name in the leadership lock. */
   readonly holder: string;
   readonly concurrency?: number;
+  /** Alert rules checked after each collector round; absent = none. */
+  readonly alerts?: AlertWatch;
   /** Collector polls and digest posts are counted here for `/metrics`. */
   readonly metrics?: AppMetrics;
 }
@@ -78,6 +90,8 @@ export interface Background {
   readonly collector: Collector;
   /** Status and preview for `/vpn-conns digest` (on every role); `null` with no digest. */
   readonly digests: DigestJobs | null;
+  /** The alert rules checked after each collector round (`/vpn-conns alerts` reads them); `null` = none given. */
+  readonly alerts: AlertWatch | null;
   /** The next run of a digest by name, for `/vpn-conns digest`. */
   readonly nextDigestRun: (name: string) => Date | null;
 }
@@ -128,7 +142,7 @@ export function createBackground(deps: BackgroundDeps): Background {
           now,
           ...(deps.metrics ? { metrics: deps.metrics } : {}),
         });
-  const collectorJob = createCollectorJob(collector, everySeconds * 1000);
+  const collectorJob = createCollectorJob(collector, everySeconds * 1000, deps.alerts);
   const jobs: ScheduledJob[] = [
     createMaintenanceJob({
       store,
@@ -157,6 +171,7 @@ export function createBackground(deps: BackgroundDeps): Background {
     leadership,
     collector,
     digests,
+    alerts: deps.alerts ?? null,
     nextDigestRun: nextDigestRun(deps.digests, (name) => scheduler.nextRun(name)),
   };
 }

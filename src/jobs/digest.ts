@@ -44,7 +44,6 @@ export interface DigestPoster {
   complete(digest: DigestConfig, view: DigestView, ts: string): Promise<void>;
 }
 
-
 export type TickOutcome =
   | {
       readonly kind: 'posted';

@@ -35,6 +35,8 @@ export interface AnswerDeps {
   readonly messages: MessageMemo;
   /** Answer work takes turns behind acks (see turns.ts). */
   readonly turns: Turns;
+  /** Answers `alerts`: the rules and what fires now; absent when this process has no store. */
+  readonly alerts?: () => Promise<SlackMessage>;
   /** Answers `digest` / `digest now`; absent when digests are not configured. */
   readonly digest?: (action: 'show' | 'now') => Promise<SlackMessage>;
   /** Who may act; absent = nobody is an admin (no Terminate buttons, no audit command). */
@@ -82,6 +84,19 @@ const DIGEST_OFF: SlackMessage = {
   ],
 };
 
+const ALERTS_OFF: SlackMessage = {
+  text: 'Alert rules are not available here.',
+  blocks: [
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: ':rotating_light: Alert rules are not available in this process: they need the state store (`DATABASE_URL`).',
+      },
+    },
+  ],
+};
+
 /** The full answer to a query, as a Slack message. Never throws. */
 export async function answerQuery(
   query: Query,
@@ -111,6 +126,8 @@ async function answerOrThrow(query: Query, ctx: AnswerContext, deps: AnswerDeps)
     }
     case 'digest':
       return ok(deps.digest ? await deps.digest(query.action) : DIGEST_OFF);
+    case 'alerts':
+      return ok(deps.alerts ? await deps.alerts() : ALERTS_OFF);
     case 'audit': {
       if (!deps.access || !deps.audit || !(await deps.access.isAdmin(ctx.userId))) {
         return { message: ADMIN_ONLY, isError: true, outcome: 'denied' };

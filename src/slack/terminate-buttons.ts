@@ -2,10 +2,15 @@
  * The Terminate buttons an admin sees on a list: each value signed by the bot, carrying the
  * list to refresh afterwards (dropped when it would not fit in a button).
  */
-import { displayName } from '../vpn/connection.js';
+import { type Connection, displayName } from '../vpn/connection.js';
 import type { AccessChecker } from './access.js';
 import type { TerminateButtons } from './blocks/connections.js';
 import type { TerminateValue, ValueSigner } from './signed-values.js';
+
+/** The value of a Terminate button for one session (before signing). */
+export function connectionValue(c: Connection): TerminateValue {
+  return { k: 'conn', e: c.endpointId, c: c.connectionId, n: displayName(c).slice(0, 128) };
+}
 
 /** Whose sessions a `user` lookup showed, and where (`null` = every endpoint). */
 export interface LookedUp {
@@ -37,13 +42,7 @@ export async function terminateButtons(
           ...(user.endpointIds ? { e: [...user.endpointIds] } : {}),
         });
   return {
-    valueFor: (c) =>
-      sign({
-        k: 'conn',
-        e: c.endpointId,
-        c: c.connectionId,
-        n: displayName(c).slice(0, 128),
-      }),
+    valueFor: (c) => sign(connectionValue(c)),
     ...(all && user ? { all: { name: user.name, value: all } } : {}),
   };
 }

@@ -88,7 +88,8 @@ export type Query =
   | { readonly kind: 'endpoints' }
   | { readonly kind: 'help' }
   | { readonly kind: 'digest'; readonly action: 'show' | 'now' }
-  | { readonly kind: 'audit'; readonly limit: number };
+  | { readonly kind: 'audit'; readonly limit: number }
+  | { readonly kind: 'alerts' };
 
 export const AUDIT_DEFAULT = 20;
 export const AUDIT_MAX = 100;
@@ -106,6 +107,7 @@ export const COMMAND_WORDS = [
   'help',
   'digest',
   'audit',
+  'alerts',
   'history',
   'report',
 ] as const;
@@ -147,6 +149,7 @@ export function usage(surface: Surface): string {
   if (surface === 'slack') {
     lines.push(
       `${prefix}digest [now]`,
+      `${prefix}alerts`,
       `${prefix}audit [N]   (admins)`,
       'Add `public` to post the answer in the channel.',
     );
@@ -440,6 +443,10 @@ export function parseCommand(
       }
       return ok({ kind: 'audit', limit });
     }
+    case 'alerts':
+      if (surface !== 'slack') throw new UsageError('`alerts` works only in Slack.');
+      noArgs('alerts');
+      return ok({ kind: 'alerts' });
     case 'history':
       return ok(parseHistory(args, surface));
     case 'report':
@@ -500,6 +507,7 @@ export function formatQuery(query: Query): string {
   switch (query.kind) {
     case 'help':
     case 'endpoints':
+    case 'alerts':
       return query.kind;
     case 'digest':
       return query.action === 'now' ? 'digest now' : 'digest';

@@ -4,13 +4,13 @@
  * (with the same `now`) gives the same message. An alert names its rule, its subject and that
  * subject's sessions, nothing else; admins get the signed Terminate buttons of the lists.
  */
-import type { AlertSession, FiringAlert } from '../../alerts/evaluate.js';
-import {
-  type AlertCondition,
-  type AlertRule,
-  describeCondition,
-  type SubjectKind,
-} from '../../alerts/rules.js';
+import type {
+  AlertSession,
+  FiringAlert,
+  FiringSummary,
+  PostedAlert,
+} from '../../alerts/evaluate.js';
+import { type AlertRule, describeCondition } from '../../alerts/rules.js';
 import type { Connection } from '../../vpn/connection.js';
 import { formatCount, formatDuration, formatMilliseconds } from '../../vpn/format.js';
 import { sessionTimeLeft } from '../../vpn/session-limit.js';
@@ -38,22 +38,6 @@ export interface AlertMessageOptions {
   readonly terminateValue?: (connection: Connection) => string | null;
   /** The endpoint's `SessionTimeoutHours`, by alias, to show "ends in 1h 20m". */
   readonly sessionTimeoutHours?: (endpointAlias: string) => number | null;
-}
-
-/** What the store keeps of a posted alert, enough to edit it when it clears. */
-export interface PostedAlert {
-  readonly ruleName: string;
-  /** `null` when the rule has since been removed from the file. */
-  readonly condition: AlertCondition | null;
-  readonly subject: { readonly kind: SubjectKind; readonly name: string };
-  readonly firedAt: Date;
-}
-
-/** A firing alert as `/vpn-conns alerts` lists it (from the store). */
-export interface FiringSummary {
-  readonly ruleName: string;
-  readonly subject: { readonly kind: SubjectKind; readonly name: string };
-  readonly since: Date;
 }
 
 const MAX_NAME = 64;

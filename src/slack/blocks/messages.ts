@@ -202,6 +202,8 @@ function workingText(query: Query): string {
       return query.action === 'now' ? 'Preparing a preview of the digest' : 'Reading the digests';
     case 'audit':
       return 'Reading the audit trail';
+    case 'alerts':
+      return 'Reading the alert rules';
     case 'help':
       return 'Getting help';
   }
