@@ -7,6 +7,7 @@ export const METHOD_SCOPES: Readonly<Record<string, readonly string[]>> = {
   filesUploadV2: ['files:write'],
   'users.info': ['users:read', 'users:read.email'],
   'chat.postMessage': ['chat:write'],
+  'chat.update': ['chat:write'],
   // The digest looks for a post interrupted before its commit (public and private channels).
   'conversations.history': ['channels:history', 'groups:history'],
   'usergroups.users.list': ['usergroups:read'],

@@ -115,6 +115,8 @@ export interface BotHarnessOptions {
   readonly identity?: IdentityResolver;
   /** Answers `digest` / `digest now`. */
   readonly digest?: AnswerDeps['digest'];
+  /** Answers `alerts`. */
+  readonly alerts?: AnswerDeps['alerts'];
   /** Log level of the captured log (`logs`); default `debug`. */
   readonly logLevel?: 'debug' | 'info' | 'warn' | 'error';
   /** Also print log lines to stderr (debugging a test). */
@@ -342,6 +344,7 @@ export async function startBotHarness(options: BotHarnessOptions = {}): Promise<
       botIds: { botId: 'B0TEST', botUserId: 'UBOT' },
       ...(options.identity ? { identity: options.identity } : {}),
       ...(options.digest ? { digest: options.digest } : {}),
+      ...(options.alerts ? { alerts: options.alerts } : {}),
       ...(options.access ? { access: options.access } : {}),
       ...(options.terminate
         ? {

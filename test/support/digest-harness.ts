@@ -24,10 +24,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import pg from 'pg';
+import type { AlertRule } from '../../src/alerts/rules.js';
 import { createAwsGateway } from '../../src/aws/gateway.js';
 import type { Collector, CollectResult } from '../../src/collector/collector.js';
 import type { DigestConfig } from '../../src/config.js';
 import { type AppMetrics, createMetrics } from '../../src/http/metrics.js';
+import { type AlertPoster, type AlertWatch, createAlertWatch } from '../../src/jobs/alerts.js';
 import { createBackground } from '../../src/jobs/background.js';
 import {
   type DigestJobs,
@@ -49,7 +51,9 @@ import {
   startSlackStandIn,
 } from '../../src/sandbox/slack-stand-in.js';
 import { connectionId, endpointId } from '../../src/sandbox/vpn-data.js';
+import { createSlackAlertPoster } from '../../src/slack/alert-poster.js';
 import { createSlackDigestPoster } from '../../src/slack/digest-poster.js';
+import { createValueSigner } from '../../src/slack/signed-values.js';
 import { openStore, type StateStore } from '../../src/store/index.js';
 import { createEndpointCatalogue } from '../../src/vpn/catalogue.js';
 import type { Endpoint } from '../../src/vpn/endpoint.js';
@@ -150,6 +154,16 @@ export interface DigestHarnessOptions {
   readonly awsMaxAttempts?: number;
   /** The digest poster's Slack request timeout (default the poster's own). */
   readonly slackTimeoutMs?: number;
+  /**
+   * Alert rules every instance checks after each collector round, posting through the real
+   * Slack alert poster (Terminate buttons signed as the app signs them, with the bot token).
+   */
+  readonly alerts?: {
+    readonly rules: readonly AlertRule[];
+    readonly maxConnections?: Readonly<Record<string, number>>;
+  };
+  /** Seam for fault tests: each instance's alert poster passes through this. */
+  readonly wrapAlertPoster?: (poster: AlertPoster, holder: string) => AlertPoster;
 }
 
 /** One running process's worth of collector and digest jobs. */
@@ -162,6 +176,8 @@ export interface DigestInstance {
   readonly metrics: AppMetrics;
   /** The digest jobs: status and preview for `/vpn-conns digest`. */
   readonly digests: DigestJobs;
+  /** The alert rules this instance checks after each round (`alerts` option; else none). */
+  readonly alerts: AlertWatch;
   /** The scheduled jobs this instance runs (collector, one per digest, maintenance). */
   readonly jobs: readonly ScheduledJob[];
   /** One collector round, as the scheduler runs it (leader only). */
@@ -300,7 +316,26 @@ async function startInstance(world: HarnessWorld, holder?: string): Promise<Dige
     ...(world.options.slackTimeoutMs ? { timeoutMs: world.options.slackTimeoutMs } : {}),
   });
   const metrics = createMetrics({ defaultMetrics: false });
+  const alertPoster = createSlackAlertPoster({
+    token: DIGEST_BOT_TOKEN,
+    apiUrl: world.slack.url,
+    logger: log,
+    signer: createValueSigner(DIGEST_BOT_TOKEN),
+    ...(world.options.slackTimeoutMs ? { timeoutMs: world.options.slackTimeoutMs } : {}),
+  });
+  const alerts = createAlertWatch({
+    rules: world.options.alerts?.rules ?? [],
+    ...(world.options.alerts?.maxConnections
+      ? { maxConnections: world.options.alerts.maxConnections }
+      : {}),
+    store,
+    poster: world.options.wrapAlertPoster?.(alertPoster, name) ?? alertPoster,
+    logger: log,
+    now: world.clock.now,
+    metrics,
+  });
   const background = createBackground({
+    alerts,
     metrics,
     role: 'all',
     digests: world.digests,
@@ -335,6 +370,7 @@ async function startInstance(world: HarnessWorld, holder?: string): Promise<Dige
     collector,
     metrics,
     digests,
+    alerts,
     jobs: background.jobs,
     logs,
     poll: () => runJob(background.collectorJob, world.clock.now(), leadership),
