@@ -258,7 +258,7 @@ describe('loadConfig', () => {
     ).toEqual([
       'AWS_REGION: is not an AWS region such as eu-west-1',
       'VPN_ENDPOINTS: alias "prod" appears twice',
-      'VPN_ENDPOINTS: alias "all" must be letters, digits, ".", "_" or "-" and not one of list, user, endpoints, help, digest, audit, history, report, all, public, me, now',
+      'VPN_ENDPOINTS: alias "all" must be letters, digits, ".", "_" or "-" and not one of list, user, endpoints, help, digest, audit, alerts, history, report, all, public, me, now',
       'VPN_ENDPOINTS: "vpn-1" (for dev) is not a cvpn-endpoint-… id',
       'VPN_ENDPOINTS: region "mars" (for x) is not an AWS region such as eu-west-1',
       'VPN_ENDPOINTS: "junk" should look like alias=cvpn-endpoint-0123456789abcdef0 (optionally @region)',
