@@ -12,6 +12,7 @@ import type { PostedMessage } from '../../src/sandbox/slack-stand-in.js';
 import { connectionId } from '../../src/sandbox/vpn-data.js';
 import { ALERT_EVENT_TYPE } from '../../src/slack/alert-poster.js';
 import { createValueSigner } from '../../src/slack/signed-values.js';
+import { parsePrometheusText } from '../http/prometheus-text.js';
 import {
   blocksText,
   DEV,
@@ -303,6 +304,38 @@ describe('alert rules, checked after every collector poll', () => {
     expect((await h.instance.alerts.firing()).map((f) => f.ruleName).sort()).toEqual(
       postedRules(h).sort(),
     );
+  });
+});
+
+describe('alert metrics', () => {
+  it('counts posts and edits by rule and outcome, and the alerts firing per rule, never a person', async () => {
+    const h = await start([RULES[0] as AlertRule, RULES[2] as AlertRule]);
+    const scrape = async () => {
+      const body = (await h.instance.metrics.scrape()).body;
+      parsePrometheusText(body);
+      return body;
+    };
+    const alice = [1, 2, 3, 4].map(() => active(h, 'alice'));
+    h.emulator.addConnections(alice);
+    h.slack.faults.failNext('chat.postMessage', 'channel_not_found');
+    await poll(h);
+    await poll(h);
+    for (const c of alice.slice(0, 2)) h.emulator.disconnect(c.connectionId);
+    await poll(h);
+    const body = await scrape();
+    for (const line of [
+      'vpn_conns_alert_posts_total{rule="shared-credentials",kind="fire",outcome="error"} 1',
+      'vpn_conns_alert_posts_total{rule="shared-credentials",kind="fire",outcome="ok"} 1',
+      'vpn_conns_alert_posts_total{rule="shared-credentials",kind="clear",outcome="ok"} 1',
+      'vpn_conns_alerts_firing{rule="shared-credentials"} 0',
+      'vpn_conns_alerts_firing{rule="posture"} 0',
+    ]) {
+      expect(body).toContain(line);
+    }
+    h.emulator.addConnections([1, 2].map(() => active(h, 'alice')));
+    await poll(h);
+    expect(await scrape()).toContain('vpn_conns_alerts_firing{rule="shared-credentials"} 1');
+    expect(await scrape()).not.toContain('alice');
   });
 });
 
