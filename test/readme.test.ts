@@ -1,10 +1,11 @@
 /**
- * The README as a new user reads it: every npm script is documented, and the quick start says
- * where `npm start` keeps its state, which is where the configuration's default puts it.
+ * The README as a new user reads it: every npm script is documented, the quick start says
+ * where `npm start` keeps its state, which is where the configuration's default puts it, and
+ * the example configuration files are ones the bot accepts.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DATABASE_URL } from '../src/config.js';
+import { DEFAULT_DATABASE_URL, loadConfig } from '../src/config.js';
 
 const readme = readFileSync('README.md', 'utf8');
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
@@ -35,5 +36,24 @@ describe('README', () => {
     expect(readFileSync('.gitignore', 'utf8').split('\n')).toContain(
       `${path.replace(/^\.\//, '').split('/')[0]}/`,
     );
+  });
+
+  it('gives an alerts example file the configuration accepts, with a rule for every condition', () => {
+    const example = /```yaml\n(endpoints:[\s\S]*?alerts:[\s\S]*?)```/.exec(section('Alerts'))?.[1];
+    expect(example).toBeDefined();
+    const config = loadConfig(
+      { AWS_REGION: 'eu-west-1', VPN_CONNS_CONFIG: 'vpn-conns.yml' },
+      () => example ?? '',
+    );
+    expect(config.alerts.rules.map((r) => r.condition.kind).sort()).toEqual([
+      'endpointUsagePercent',
+      'failedToTerminate',
+      'idleHours',
+      'maxSessionHours',
+      'maxSessionsPerUser',
+      'newUser',
+      'postureNonCompliant',
+    ]);
+    expect(config.alerts.maxConnections).toEqual({ prod: 500 });
   });
 });

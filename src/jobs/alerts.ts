@@ -96,11 +96,13 @@ const NOTHING: AlertCheck = { firing: 0, posted: 0, cleared: 0, failed: 0, defer
 export function createAlertWatch(deps: AlertWatchDeps): AlertWatch {
   // People the history knew at an earlier check stay known: only newcomers are looked up.
   const knownPeople = new Set<string>();
+  const warnedAliases = new Set<string>();
   return {
     rules: deps.rules,
     async check(round) {
       if (deps.rules.length === 0) return NOTHING;
       try {
+        warnUnknownAliases(deps, round, warnedAliases);
         return await checkRound(deps, round, knownPeople);
       } catch (error) {
         deps.logger.error(`alerts: checking the rules failed: ${describeError(error)}`);
@@ -115,6 +117,28 @@ export function createAlertWatch(deps: AlertWatchDeps): AlertWatch {
       }));
     },
   };
+}
+
+/**
+ * Logs, once per rule and alias, an alias a rule names that the round did not have (with
+ * discovered endpoints the file cannot be checked at start-up): such a rule watches nothing there.
+ */
+function warnUnknownAliases(deps: AlertWatchDeps, round: CollectResult, warned: Set<string>): void {
+  const known = new Set([
+    ...round.polls.map((p) => p.endpoint.alias),
+    ...round.failures.map((f) => f.endpoint.alias),
+  ]);
+  for (const rule of deps.rules) {
+    if (rule.endpoints === 'all') continue;
+    for (const alias of rule.endpoints) {
+      const key = `${rule.name}/${alias}`;
+      if (known.has(alias) || warned.has(key)) continue;
+      warned.add(key);
+      deps.logger.warn(
+        `alerts: rule ${rule.name} watches endpoint ${alias}, which is not one of the endpoints read (${[...known].join(', ')}); it matches nothing there`,
+      );
+    }
+  }
 }
 
 /** The round's endpoints as the rules read them; an endpoint that failed has no connections. */

@@ -340,6 +340,16 @@ describe('alert metrics', () => {
 });
 
 describe('alert delivery', () => {
+  it('names, once, an endpoint a rule watches that the collector does not read', async () => {
+    const h = await start([{ ...(RULES[1] as AlertRule), endpoints: ['staging'] }]);
+    await poll(h);
+    await poll(h);
+    const lines = h.instance.logs.filter((l) => l.includes('watches endpoint staging'));
+    expect(lines).toEqual([
+      'alerts: rule long-sessions watches endpoint staging, which is not one of the endpoints read (prod, dev); it matches nothing there',
+    ]);
+  });
+
   it('a post Slack refuses is tried again at the next poll, and then posted once', async () => {
     const h = await start([RULES[0] as AlertRule]);
     h.emulator.addConnections([1, 2, 3, 4].map(() => active(h, 'pat')));
