@@ -3,8 +3,15 @@
  *
  * a) rule evaluation for 10,000 active sessions and seven rules (one of each condition) per
  *    poll, plus the diff against the previous poll's firing keys: target under 50 ms (p95);
- * b) `/metrics` scrape time and size with 20 endpoints after a busy hour of recordings.
+ * b) `/metrics` scrape time and size with 20 endpoints after a busy hour of recordings;
+ * c) the whole check the collector job runs after a round, on the same 10,000 sessions: the
+ *    history lookups in a real SQLite store (people seen, endpoint activity), the firing set,
+ *    and the posts to the Slack stand-in over HTTP — the first check (every person looked up,
+ *    the first 20 alerts posted) and steady-state checks (nothing new).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   type AlertInput,
@@ -13,9 +20,16 @@ import {
   evaluateAlerts,
 } from '../src/alerts/evaluate.js';
 import type { AlertRule } from '../src/alerts/rules.js';
+import { type CollectResult, toObservedSession } from '../src/collector/collector.js';
 import { createMetrics } from '../src/http/metrics.js';
+import { createAlertWatch } from '../src/jobs/alerts.js';
+import { createLogger } from '../src/logger.js';
 import type { EmulatedEndpoint } from '../src/sandbox/ec2-emulator.js';
+import { startSlackStandIn } from '../src/sandbox/slack-stand-in.js';
 import { generateFleet } from '../src/sandbox/vpn-data.js';
+import { createSlackAlertPoster } from '../src/slack/alert-poster.js';
+import { createValueSigner } from '../src/slack/signed-values.js';
+import { openStore } from '../src/store/index.js';
 import { type Connection, normalizeConnection } from '../src/vpn/connection.js';
 import {
   type BenchOutcome,
@@ -192,7 +206,87 @@ async function metricsBench() {
   return { times: times.slice(10), bytes, series };
 }
 
-/** Runs both parts, prints the tables and targets, and writes bench/results/alerts.json. */
+const CHECKS = 20;
+
+/** c) The collector job's alert check end to end: SQLite store, Slack stand-in over HTTP. */
+async function checkBench() {
+  const endpoints = snapshots();
+  const dir = mkdtempSync(join(tmpdir(), 'vpn-conns-bench-alerts-'));
+  const slack = await startSlackStandIn({ botToken: 'xoxb-bench' });
+  const store = await openStore(`sqlite:${join(dir, 'state.db')}`, { now: () => NOW });
+  try {
+    // The history as the collector left it: a poll an hour ago (the baseline), then this one.
+    for (const at of [new Date(NOW.getTime() - 3_600_000), NOW]) {
+      for (const e of endpoints) {
+        const connections = (e.connections ?? []).filter((_, i) => at === NOW || i % 10 !== 0);
+        await store.recordHistory({
+          endpointId: e.id,
+          at,
+          sessions: connections.flatMap((c) => toObservedSession(c) ?? []),
+          active: connections.filter((c) => c.status === 'active').length,
+        });
+      }
+    }
+    const round: CollectResult = {
+      kind: 'collected',
+      recorded: 0,
+      failures: [],
+      gaps: [],
+      polls: endpoints.map((e) => ({
+        endpoint: { alias: e.alias, id: e.id, region: 'us-east-1', sessionTimeoutHours: 24 },
+        at: NOW,
+        active: e.connections?.filter((c) => c.status === 'active').length ?? 0,
+        connections: e.connections ?? [],
+        ended: 0,
+        recorded: 0,
+        historyAdded: 0,
+        historyClosed: 0,
+        gap: null,
+      })),
+    };
+    const logger = createLogger('error', () => {});
+    const poster = createSlackAlertPoster({
+      token: 'xoxb-bench',
+      apiUrl: slack.url,
+      logger,
+      signer: createValueSigner('xoxb-bench'),
+    });
+    const watch = (maxPostsPerCheck?: number) =>
+      createAlertWatch({
+        rules: RULES,
+        store,
+        poster,
+        logger,
+        now: () => NOW,
+        ...(maxPostsPerCheck ? { maxPostsPerCheck } : {}),
+      });
+    const timed = async <T>(work: () => Promise<T>) => {
+      const started = performance.now();
+      const value = await work();
+      return { value, ms: performance.now() - started };
+    };
+    // The first check after the rules are enabled: every person looked up, 20 alerts posted.
+    const first = await timed(() => watch().check(round));
+    // The rest posted at once (here, to reach the steady state), then checks with nothing new.
+    const steadyWatch = watch(Number.MAX_SAFE_INTEGER);
+    const drain = await timed(() => steadyWatch.check(round));
+    const times: number[] = [];
+    for (let i = 0; i < CHECKS; i++) times.push((await timed(() => steadyWatch.check(round))).ms);
+    return {
+      first: first.value,
+      firstMs: first.ms,
+      drain: { ...drain.value, ms: drain.ms },
+      times,
+      stored: (await store.firingAlerts()).length,
+    };
+  } finally {
+    await store.close();
+    await slack.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs the three parts, prints the tables and targets, and writes bench/results/alerts.json. */
 export async function runAlerts(): Promise<BenchOutcome> {
   console.log(`\n== ${NAME}: rule evaluation and /metrics scrape (in process)`);
   const evaluation = evaluationBench();
@@ -221,6 +315,22 @@ export async function runAlerts(): Promise<BenchOutcome> {
       ['series', count(scrape.series)],
     ],
   );
+  const check = await checkBench();
+  printTable(
+    `c) the check after a round: ${count(evaluation.active)} sessions, SQLite store, Slack stand-in over HTTP`,
+    ['measure', 'value'],
+    [
+      ['first check (every person looked up, 20 posts)', ms(check.firstMs)],
+      [
+        '  alerts firing / posted / left for later polls',
+        `${count(check.first.firing)} / ${count(check.first.posted)} / ${count(check.first.deferred)}`,
+      ],
+      [`posting the other ${count(check.drain.posted)} in one check`, ms(check.drain.ms)],
+      [`steady check median (${CHECKS} checks, nothing new)`, ms(median(check.times))],
+      ['steady check max', ms(max(check.times))],
+      ['alerts recorded in the store at the end', count(check.stored)],
+    ],
+  );
   const p95 = percentile(evaluation.times, 95);
   const targets: TargetResult[] = [
     {
@@ -233,6 +343,7 @@ export async function runAlerts(): Promise<BenchOutcome> {
   const resultsFile = await writeResults(NAME, {
     evaluation: { ...evaluation, perRule: Object.fromEntries(evaluation.perRule) },
     scrape,
+    check,
   });
   return { name: NAME, targets, resultsFile };
 }
