@@ -124,6 +124,7 @@ function buildBackground(
     store,
     // Signed as the app signs its lists' buttons, so a click on an alert is verified the same way.
     poster: createSlackAlertPoster({ ...slackClient, signer: createValueSigner(slack.botToken) }),
+    described: () => aws.catalogue.described(),
     logger,
     now,
     metrics,

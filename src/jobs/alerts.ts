@@ -28,6 +28,7 @@ import { describeError, SlackDeliveryError, UNANSWERED_DELIVERY } from '../error
 import type { AppMetrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
 import type { FiringAlertRecord, StateStore } from '../store/types.js';
+import type { Endpoint } from '../vpn/endpoint.js';
 
 /** What an alert message needs besides the alert. */
 export interface AlertPostContext {
@@ -57,6 +58,12 @@ export interface AlertWatchDeps {
   readonly poster: AlertPoster;
   readonly logger: Logger;
   readonly now: () => Date;
+  /**
+   * The endpoints as DescribeClientVpnEndpoints gives them (the catalogue's `described`, cached),
+   * read only when there is something to post: their `SessionTimeoutHours` gives each active
+   * session's time left. Absent or failing: the alerts show no time left.
+   */
+  readonly described?: () => Promise<readonly Endpoint[]>;
   /** Alert posts and edits, and alerts firing per rule, for `/metrics`. */
   readonly metrics?: AppMetrics;
   /**
@@ -305,6 +312,28 @@ async function fireAlert(
   }
 }
 
+/** Each endpoint's `SessionTimeoutHours` by alias: described when there is something to post. */
+async function sessionTimeouts(
+  deps: AlertWatchDeps,
+  round: CollectResult,
+  needed: boolean,
+): Promise<Map<string, number | null>> {
+  const timeouts = new Map(
+    round.polls.map((p) => [p.endpoint.alias, p.endpoint.sessionTimeoutHours ?? null]),
+  );
+  if (!needed || !deps.described) return timeouts;
+  try {
+    for (const e of await deps.described()) {
+      if (e.sessionTimeoutHours != null) timeouts.set(e.alias, e.sessionTimeoutHours);
+    }
+  } catch (error) {
+    deps.logger.debug(
+      `alerts: endpoints not described, no time left shown: ${describeError(error)}`,
+    );
+  }
+  return timeouts;
+}
+
 /** One check: evaluate, settle unconfirmed posts, clear what no longer holds, post what is new. */
 async function checkRound(
   deps: AlertWatchDeps,
@@ -328,9 +357,7 @@ async function checkRound(
     const record = byKey.get(key);
     if (record) await clearAlert(deps, record, now);
   }
-  const timeouts = new Map(
-    round.polls.map((p) => [p.endpoint.alias, p.endpoint.sessionTimeoutHours ?? null]),
-  );
+  const timeouts = await sessionTimeouts(deps, round, changes.fire.length > 0);
   const context: AlertPostContext = {
     now,
     sessionTimeoutHours: (alias) => timeouts.get(alias) ?? null,

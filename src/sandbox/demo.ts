@@ -12,7 +12,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,6 +30,7 @@ export const DEMO_BOT = { id: 'U0VPNCONNS', name: 'vpn-conns' } as const;
 export const DEMO_CHANNELS = [
   { id: 'C0GENERAL', name: 'general' },
   { id: 'C0VPNDIGEST', name: 'vpn-digest' },
+  { id: 'C0VPNALERTS', name: 'vpn-alerts' },
 ] as const;
 /** The person switcher: the first is the default. Email local parts are VPN user names. */
 export const DEMO_PEOPLE: readonly WorkbenchPerson[] = [
@@ -131,7 +132,8 @@ const PASSED_THROUGH = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SYSTE
 function botEnvironment(input: {
   dir: string;
   emulatorUrl: string;
-  endpoints: string;
+  /** The YAML file (`VPN_CONNS_CONFIG`): the endpoints and, with the workbench, alert rules. */
+  configFile: string;
   slack: Record<string, string>;
 }): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -152,7 +154,7 @@ function botEnvironment(input: {
     AWS_EC2_METADATA_DISABLED: 'true',
     DATABASE_URL: `sqlite:${join(input.dir, 'vpn-conns.db')}`,
     LOG_LEVEL: 'info',
-    VPN_ENDPOINTS: input.endpoints,
+    VPN_CONNS_CONFIG: input.configFile,
     ...input.slack,
   };
 }
@@ -176,6 +178,40 @@ async function waitUntil(
       ? `the bot stopped (exit ${bot.exitCode ?? bot.signalCode}). Its last lines:\n${tail}`
       : `the bot did not start within ${timeoutMs / 1000} s. Its last lines:\n${tail}`,
   );
+}
+
+/**
+ * The demo's YAML file: the fleet's endpoints by name (so `corp` is the default endpoint) and,
+ * when the bot answers the workbench, alert rules posting to #vpn-alerts, tuned to the living
+ * fleet so a few of them fire (a real workspace's channel IDs are not known here).
+ */
+export function demoConfigFile(
+  endpoints: readonly { name?: string | undefined; id: string }[],
+  withAlerts: boolean,
+): string {
+  const lines = ['endpoints:'];
+  for (const e of endpoints) {
+    lines.push(`  - alias: ${e.name ?? e.id}`, `    id: ${e.id}`);
+    // A third of the sessions are on corp: 80 % of 100 is reached at the default size.
+    if (e.name === 'corp') lines.push('    maxConnections: 100');
+  }
+  if (!withAlerts) return `${lines.join('\n')}\n`;
+  const channel = DEMO_CHANNELS[2].id;
+  const rules: [string, string, string?][] = [
+    ['shared-credentials', 'maxSessionsPerUser: 5'],
+    ['long-sessions', 'maxSessionHours: 9', '[partners]'],
+    ['posture', 'postureNonCompliant: true', '[partners]'],
+    ['stuck-sessions', 'failedToTerminate: true'],
+    ['corp-near-limit', 'endpointUsagePercent: 80', '[corp]'],
+    ['newcomers', 'newUser: true', '[corp]'],
+  ];
+  lines.push('alerts:');
+  for (const [name, condition, watched] of rules) {
+    lines.push(`  - name: ${name}`, `    channel: ${channel}`);
+    if (watched) lines.push(`    endpoints: ${watched}`);
+    lines.push(`    ${condition}`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 /** Clean-up steps, run in reverse order of registration. */
@@ -298,7 +334,8 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     ...(options.churnMs !== undefined ? { tickMs: options.churnMs } : {}),
   });
   // Named explicitly (not discovered) so that `corp` is the default endpoint.
-  const endpoints = fleet.endpoints.map((e) => `${e.name}=${e.id}`).join(',');
+  const configFile = join(dir, 'vpn-conns.yml');
+  await writeFile(configFile, demoConfigFile(fleet.endpoints, options.slack === undefined));
   const cleanups: Cleanups = [
     async () => fleet.stop(),
     () => emulator.close(),
@@ -312,7 +349,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       options.slack === undefined
         ? await startWorkbenchSide(options, cleanups)
         : realSlackSide(options.slack, options);
-    const env = botEnvironment({ dir, emulatorUrl: emulator.url, endpoints, slack: slack.env });
+    const env = botEnvironment({ dir, emulatorUrl: emulator.url, configFile, slack: slack.env });
     const { bot, logFile } = spawnBot(dir, env, cleanups);
     await waitForBot(bot, logFile, slack.healthUrl);
     const { workbench } = slack;

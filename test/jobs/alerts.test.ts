@@ -175,6 +175,8 @@ describe('alert rules, checked after every collector poll', () => {
       'A session of *carol* on prod has been active for 20h 05m (more than 20h).',
     );
     expect(text).toContain(old.connectionId);
+    // The endpoint's SessionTimeoutHours (24, as AWS's default) ends it in 3 h 55 min.
+    expect(text).toContain('ends in 3h 55m');
     expect(text).not.toContain('dave');
     await poll(h);
     await poll(h);

@@ -330,6 +330,7 @@ async function startInstance(world: HarnessWorld, holder?: string): Promise<Dige
       : {}),
     store,
     poster: world.options.wrapAlertPoster?.(alertPoster, name) ?? alertPoster,
+    described: () => catalogue.described(),
     logger: log,
     now: world.clock.now,
     metrics,

@@ -214,13 +214,28 @@ export function buildAlertClearedMessage(alert: PostedAlert, clearedAt: Date): S
   return { text: guarded.text, blocks: guarded.blocks };
 }
 
-/** The "firing now" part of one rule in the listing. */
+/**
+ * The "firing now" part of one rule in the listing: each subject once, with how many alerts it
+ * has when several (one per session of the same person) and since when the first fired.
+ */
 function firingText(firing: readonly FiringSummary[]): string {
   if (firing.length === 0) return 'Quiet now.';
-  const names = firing
+  const bySubject = new Map<string, { count: number; since: Date }>();
+  for (const f of firing) {
+    const seen = bySubject.get(f.subject.name);
+    if (!seen) bySubject.set(f.subject.name, { count: 1, since: f.since });
+    else {
+      seen.count += 1;
+      if (f.since < seen.since) seen.since = f.since;
+    }
+  }
+  const names = [...bySubject]
     .slice(0, MAX_LISTED_SUBJECTS)
-    .map((f) => `*${shown(f.subject.name)}* since ${dateToken(f.since)}`);
-  const more = firing.length - MAX_LISTED_SUBJECTS;
+    .map(
+      ([name, { count, since }]) =>
+        `*${shown(name)}*${count > 1 ? ` (${formatCount(count)} sessions)` : ''} since ${dateToken(since)}`,
+    );
+  const more = bySubject.size - MAX_LISTED_SUBJECTS;
   const tail = more > 0 ? `, and ${formatCount(more)} more` : '';
   return `:rotating_light: Firing for ${names.join(', ')}${tail}.`;
 }

@@ -1,4 +1,7 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { EMOJI } from '../../../src/sandbox/workbench/render/emoji.js';
 import { renderMrkdwn, renderPlainText } from '../../../src/sandbox/workbench/render/index.js';
 import { escapeMrkdwn, literal } from '../../../src/slack/blocks/mrkdwn.js';
 import { TRICKY_USERNAMES } from './bot-messages.js';
@@ -58,6 +61,29 @@ describe('renderMrkdwn: formatting', () => {
     const html = render(':warning: :x: :no_such_emoji:');
     expect(visibleText(html)).toBe('⚠️ ❌ :no_such_emoji:');
     expect(html).toContain('title=":warning:"');
+  });
+
+  it('knows every shortcode the bot writes, so the workbench shows none as typed', () => {
+    const used = new Set<string>();
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (path.endsWith('.ts')) {
+          // Code, not comments (`2001:db8:a:b::1` in a comment is no emoji).
+          const code = readFileSync(path, 'utf8')
+            .split('\n')
+            .filter((line) => !/^\s*(\*|\/\/|\/\*)/.test(line))
+            .join('\n');
+          for (const m of code.matchAll(/['`\s(]:([a-z_]+):[\s'`]/g)) {
+            used.add(m[1] as string);
+          }
+        }
+      }
+    };
+    walk('src/slack');
+    expect(used.size).toBeGreaterThan(5);
+    expect([...used].filter((name) => !(name in EMOJI))).toEqual([]);
   });
 });
 

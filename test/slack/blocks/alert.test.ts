@@ -290,6 +290,23 @@ describe('buildAlertsListMessage', () => {
     expectSendable(m);
   });
 
+  it('names a person with several session alerts once, with the count and the first time', () => {
+    const later = new Date(NOW.getTime() + 60_000);
+    const m = buildAlertsListMessage({
+      rules,
+      firing: [
+        { ruleName: 'long-sessions', subject: { kind: 'session', name: 'carol' }, since: later },
+        { ruleName: 'long-sessions', subject: { kind: 'session', name: 'carol' }, since: NOW },
+        { ruleName: 'long-sessions', subject: { kind: 'session', name: 'dan' }, since: NOW },
+      ],
+      now: later,
+    });
+    const text = allText(m);
+    expect(text).toContain(`Firing for *carol* (2 sessions) since <!date^${NOW.getTime() / 1000}^`);
+    expect(text.match(/\*carol\*/g)).toHaveLength(1);
+    expect(text).toContain('3 alerts firing now');
+  });
+
   it('says how to add rules when there are none', () => {
     const m = buildAlertsListMessage({ rules: [], firing: [], now: NOW });
     expect(allText(m)).toContain('No alert rules: add an `alerts:` list');

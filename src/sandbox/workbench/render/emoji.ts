@@ -9,6 +9,7 @@ export const EMOJI: Readonly<Record<string, string>> = {
   // Used by the bot's messages.
   boom: '💥',
   calendar: '📆',
+  card_index_dividers: '🗂️',
   electric_plug: '🔌',
   eyes: '👀',
   grey_question: '❔',
@@ -20,6 +21,7 @@ export const EMOJI: Readonly<Record<string, string>> = {
   memory: '📝',
   no_entry: '⛔',
   page_facing_up: '📄',
+  rotating_light: '🚨',
   scissors: '✂️',
   snail: '🐌',
   warning: '⚠️',
