@@ -200,14 +200,14 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
   });
   const ack = new Histogram({
     name: 'vpn_conns_ack_latency_seconds',
-    help: 'Time from receiving a command or click to acknowledging it (Slack gives up after 3 s).',
+    help: 'Time from a command or click reaching the app (its first middleware) to its ack going out (Slack gives up after 3 s).',
     labelNames: ['kind'] as const,
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5],
     registers,
   });
   const answer = new Histogram({
     name: 'vpn_conns_answer_seconds',
-    help: 'Time from receiving a command or click to sending its answer.',
+    help: 'Time from a command or click reaching the app (its first middleware) to its answer being sent.',
     labelNames: ['kind'] as const,
     buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
     registers,
