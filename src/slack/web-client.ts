@@ -59,8 +59,13 @@ async function responseError(response: Response): Promise<string | undefined> {
   if (response.status === 429) return 'ratelimited';
   if (response.status !== 200) return `http_${response.status}`;
   if (!(response.headers.get('content-type') ?? '').includes('json')) return undefined;
-  // A copy of the body: the client reads the response itself, untouched.
-  return platformError(await response.clone().text());
+  // A copy of the body: the client reads the response itself, untouched (and meets the same
+  // error, if the body breaks off or times out, on its own read).
+  try {
+    return platformError(await response.clone().text());
+  } catch (error) {
+    return requestErrorKind(error);
+  }
 }
 
 /**
