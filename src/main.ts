@@ -117,7 +117,7 @@ function buildBackground(
   now: () => Date,
   metrics: AppMetrics,
 ) {
-  const slackClient = { token: slack.botToken, apiUrl: slack.apiUrl, logger };
+  const slackClient = { token: slack.botToken, apiUrl: slack.apiUrl, logger, metrics };
   const alerts = createAlertWatch({
     rules: config.alerts.rules,
     maxConnections: config.alerts.maxConnections,

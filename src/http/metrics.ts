@@ -15,11 +15,17 @@ export type Outcome = 'ok' | 'usage_error' | 'refused' | 'aws_error' | 'error';
 /** Connection counts of one endpoint at one poll; absent statuses count 0. */
 export type StatusCounts = Partial<Record<ConnectionStatus | 'unknown', number>>;
 
-/** Ack and answer times of one command or click, in seconds. */
+/** What the bot was asked through: its slash command or one of its buttons. */
+export type RequestKind = 'command' | 'click';
+
+/**
+ * Ack and answer times of one command or click, in seconds; what "receipt" is exactly is said
+ * in `src/slack/request-timing.ts`, which measures them.
+ */
 export interface Timings {
-  /** From receipt to `ack()`: Slack gives up after 3 s. */
+  /** From receipt to `ack()` resolving: Slack gives up after 3 s. */
   readonly ackSeconds?: number;
-  /** From receipt to the answer being sent. */
+  /** From receipt to the answer being sent (the reply that answers, or the error reply). */
   readonly answerSeconds?: number;
 }
 
@@ -35,13 +41,26 @@ export interface AppMetrics {
   recordPollFailure(endpoint: string): void;
   /** How long one collector poll of every endpoint took. */
   recordPollDuration(seconds: number): void;
-  /** A slash command: the label is its first word (`user`, `digest`, …; a query is `list`). */
+  /**
+   * A slash command: the label is its first word (`user`, `digest`, …; a query is `list`).
+   * `timings`, when the caller knows them with the outcome; the app records them apart, as
+   * they happen, with {@link AppMetrics.recordTimings}.
+   */
   recordCommand(text: string, outcome: Outcome, timings?: Timings): void;
-  /** A button click, by action id. */
+  /** A button click, by action id; `timings` as for {@link AppMetrics.recordCommand}. */
   recordClick(actionId: string, outcome: Outcome, timings?: Timings): void;
+  /**
+   * The ack and/or answer time of a command or click, without counting it again (its outcome
+   * is counted once, by `recordCommand` / `recordClick`): the ack is known before the outcome,
+   * the answer after it.
+   */
+  recordTimings(kind: RequestKind, timings: Timings): void;
   /** One AWS call (`DescribeClientVpnConnections`), with the error code or kind if it failed. */
   recordAwsCall(operation: string, error?: string): void;
-  /** One Slack Web API call (`chat.postMessage`), with Slack's error (`not_in_channel`) if any. */
+  /**
+   * One Slack Web API request (`chat.postMessage`), with Slack's error (`not_in_channel`,
+   * `ratelimited`) or the network error's kind (`ECONNREFUSED`, `timeout`) if it failed.
+   */
   recordSlackCall(method: string, error?: string): void;
   /** A digest post (or a refused one), by digest name. */
   recordDigestPost(digest: string, outcome: 'ok' | 'error'): void;
@@ -181,14 +200,14 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
   });
   const ack = new Histogram({
     name: 'vpn_conns_ack_latency_seconds',
-    help: 'Time from receiving a command or click to acknowledging it (Slack gives up after 3 s).',
+    help: 'Time from a command or click reaching the app (its first middleware) to its ack going out (Slack gives up after 3 s).',
     labelNames: ['kind'] as const,
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5],
     registers,
   });
   const answer = new Histogram({
     name: 'vpn_conns_answer_seconds',
-    help: 'Time from receiving a command or click to sending its answer.',
+    help: 'Time from a command or click reaching the app (its first middleware) to its answer being sent.',
     labelNames: ['kind'] as const,
     buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
     registers,
@@ -201,7 +220,7 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
   });
   const slackCalls = new Counter({
     name: 'vpn_conns_slack_api_calls_total',
-    help: 'Slack Web API calls, by method and error ("none" when it succeeded).',
+    help: 'Slack Web API requests, by method and error ("none" when it succeeded); a retried call counts each attempt.',
     labelNames: ['method', 'error'] as const,
     registers,
   });
@@ -230,7 +249,7 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
     registers,
   });
 
-  const timings = (kind: 'command' | 'click', t: Timings | undefined) => {
+  const timings = (kind: RequestKind, t: Timings | undefined) => {
     const a = seconds(t?.ackSeconds);
     const b = seconds(t?.answerSeconds);
     if (a !== null) ack.observe({ kind }, a);
@@ -269,6 +288,9 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
         outcome: outcomeLabel(outcome),
       });
       timings('click', t);
+    },
+    recordTimings(kind, t) {
+      timings(kind, t);
     },
     recordAwsCall(operation, error) {
       awsCalls.inc({

@@ -26,6 +26,7 @@ import {
   COMMAND,
 } from './blocks/ids.js';
 import type { SlackMessage } from './blocks/limits.js';
+import { clockOf } from './request-timing.js';
 
 /**
  * How long the access check may take before the command is acknowledged
@@ -117,9 +118,11 @@ async function gateCommand(args: CommandArgs, deps: AccessMiddlewareDeps): Promi
   });
   const early = await Promise.race([decision, budget]);
   clearTimeout(timer);
+  const clock = clockOf(context);
   if (early === undefined) {
     gate.acked = true;
     await ack({ text: CHECKING_ACCESS.text, response_type: 'ephemeral' });
+    clock.acked();
   }
   if (await decision) {
     context[GATE] = gate;
@@ -129,11 +132,14 @@ async function gateCommand(args: CommandArgs, deps: AccessMiddlewareDeps): Promi
   const refusal = { text: ACCESS_DENIED_MESSAGE, response_type: 'ephemeral' as const };
   if (!gate.acked) {
     await ack(refusal);
+    clock.acked();
+    clock.answered();
     return;
   }
   // An expired or overused response_url: nothing more can reach the user.
-  await respond(refusal).catch((error: unknown) =>
-    logger.warn('could not deliver a refusal', error),
+  await respond(refusal).then(
+    () => clock.answered(),
+    (error: unknown) => logger.warn('could not deliver a refusal', error),
   );
 }
 
@@ -144,7 +150,9 @@ async function gateClick(
   deps: AccessMiddlewareDeps,
 ): Promise<void> {
   const { action, body, ack, respond, context, logger } = args;
+  const clock = clockOf(context);
   await ack();
+  clock.acked();
   const value = click.keepValue && 'value' in action ? action.value : '';
   const actor = clickActor(body, click.action, value);
   if (await mayUse(deps, actor)) {
@@ -156,7 +164,10 @@ async function gateClick(
     response_type: 'ephemeral',
     replace_original: false,
     text: ACCESS_DENIED_MESSAGE,
-  }).catch((error: unknown) => logger.warn('could not deliver a refusal', error));
+  }).then(
+    () => clock.answered(),
+    (error: unknown) => logger.warn('could not deliver a refusal', error),
+  );
 }
 
 /**

@@ -17,8 +17,10 @@ import { createIdentityResolver, type IdentityResolver } from './identity.js';
 import { registerListeners } from './listeners/index.js';
 import { createMessageMemo } from './message-memo.js';
 import { meteredAuditTrail } from './metered-audit.js';
+import { createRequestTimingMiddleware } from './request-timing.js';
 import { createValueSigner } from './signed-values.js';
 import { createTurns } from './turns.js';
+import { meteredClientOptions } from './web-client.js';
 
 export interface AppDeps
   extends Omit<AnswerDeps, 'identity' | 'access' | 'signer' | 'messages' | 'turns'> {
@@ -36,8 +38,9 @@ export interface AppDeps
   /** Upload the App Home's 24-hour chart (default true; needs `history`). */
   readonly homeChart?: boolean;
   /**
-   * Metrics and readiness: `/metrics` and `/readyz` beside `/healthz` in HTTP mode, and
-   * commands and clicks counted by outcome (through the audit trail) in either mode.
+   * Metrics and readiness: `/metrics` and `/readyz` beside `/healthz` in HTTP mode; in either
+   * mode commands and clicks counted by outcome (through the audit trail), their ack and answer
+   * times (`request-timing.ts`), and every Web API request of the app's clients (`web-client.ts`).
    */
   readonly observability?: ObservabilityDeps;
   /** Tests: skip Bolt's `auth.test` at construction by giving the bot's IDs. */
@@ -69,10 +72,14 @@ function boltLoggerOf(logger: Logger) {
 
 /** The bare Bolt app: HTTP mode with `/healthz`, or Socket Mode. */
 function newBoltApp(config: SlackConfig, deps: AppDeps): App {
-  const clientOptions = {
-    ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}),
-    ...(deps.webApiRetries !== undefined ? { retryConfig: { retries: deps.webApiRetries } } : {}),
-  };
+  // Bolt copies these into every client it builds (app.client, the listeners' `client`).
+  const clientOptions = meteredClientOptions(
+    {
+      ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}),
+      ...(deps.webApiRetries !== undefined ? { retryConfig: { retries: deps.webApiRetries } } : {}),
+    },
+    deps.observability?.metrics,
+  );
   const logger = boltLoggerOf(deps.logger);
   if (config.mode === 'none') {
     throw new Error(
@@ -124,6 +131,8 @@ export function createApp(config: SlackConfig, deps: AppDeps): App {
         ...(deps.groupCacheMs !== undefined ? { ttlMs: deps.groupCacheMs } : {}),
       })
     : undefined;
+  // First, so that each command's and click's clock starts as early as our code can start it.
+  if (observability) app.use(createRequestTimingMiddleware({ metrics: observability.metrics }));
   app.use(
     createAccessMiddleware({
       ...(checker ? { access: checker } : {}),

@@ -25,6 +25,7 @@ import {
   SLACK_TIMEOUT_MS,
   withRateLimitRetries,
 } from './delivery.js';
+import { createWebClient, type SlackCallMetrics } from './web-client.js';
 
 /** The metadata event type of a digest message; its payload's `id` is the intent's. */
 export const DIGEST_EVENT_TYPE = 'vpn_conns_digest';
@@ -50,6 +51,8 @@ export interface SlackDigestPosterOptions {
   readonly retries?: number;
   /** Per-request timeout in ms (default `SLACK_TIMEOUT_MS`). */
   readonly timeoutMs?: number;
+  /** Counts the poster's Web API requests by method and error (`/metrics`). */
+  readonly metrics?: SlackCallMetrics | undefined;
 }
 
 /**
@@ -117,14 +120,18 @@ async function attachCsv(
 
 /** Builds the poster with its own Web API client (it also runs in worker processes without Bolt). */
 export function createSlackDigestPoster(options: SlackDigestPosterOptions): DigestPoster {
-  const client = new webApi.WebClient(options.token, {
-    ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
-    // Rate limits are handled here, so a digest never waits silently inside the client.
-    rejectRateLimitedCalls: true,
-    retryConfig: { retries: options.retries ?? 0 },
-    timeout: options.timeoutMs ?? SLACK_TIMEOUT_MS,
-    logLevel: webApi.LogLevel.ERROR,
-  });
+  const client = createWebClient(
+    options.token,
+    {
+      ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
+      // Rate limits are handled here, so a digest never waits silently inside the client.
+      rejectRateLimitedCalls: true,
+      retryConfig: { retries: options.retries ?? 0 },
+      timeout: options.timeoutMs ?? SLACK_TIMEOUT_MS,
+      logLevel: webApi.LogLevel.ERROR,
+    },
+    options.metrics,
+  );
   const { logger } = options;
   const context: DeliveryContext = { logger, job: 'digest', retry: RETRY };
   return {

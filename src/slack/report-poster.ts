@@ -9,22 +9,29 @@ import type { ReportPoster } from '../jobs/report.js';
 import type { Logger } from '../logger.js';
 import { buildReportMessage, periodTitle } from './blocks/report.js';
 import { SLACK_TIMEOUT_MS } from './delivery.js';
+import { createWebClient, type SlackCallMetrics } from './web-client.js';
 
 export interface SlackReportPosterOptions {
   readonly token: string;
   readonly apiUrl?: string | undefined;
   readonly logger: Logger;
+  /** Counts the poster's Web API requests by method and error (`/metrics`). */
+  readonly metrics?: SlackCallMetrics | undefined;
 }
 
 /** Builds the poster with its own Web API client (it runs in worker processes without Bolt). */
 export function createSlackReportPoster(options: SlackReportPosterOptions): ReportPoster {
-  const client = new webApi.WebClient(options.token, {
-    ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
-    rejectRateLimitedCalls: true,
-    retryConfig: { retries: 0 },
-    timeout: SLACK_TIMEOUT_MS,
-    logLevel: webApi.LogLevel.ERROR,
-  });
+  const client = createWebClient(
+    options.token,
+    {
+      ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
+      rejectRateLimitedCalls: true,
+      retryConfig: { retries: 0 },
+      timeout: SLACK_TIMEOUT_MS,
+      logLevel: webApi.LogLevel.ERROR,
+    },
+    options.metrics,
+  );
   return {
     async post(report, { query, answer }) {
       const message = buildReportMessage({

@@ -159,6 +159,26 @@ describe('createMetrics', () => {
     expect(v('vpn_conns_alerts_firing', { rule: 'shared-credentials' })).toBe(3);
   });
 
+  it('observes ack and answer times apart with recordTimings, counting no command or click', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    metrics.recordTimings('command', { ackSeconds: 0.02 });
+    metrics.recordTimings('command', { answerSeconds: 1.5 });
+    metrics.recordTimings('click', { ackSeconds: 0.01, answerSeconds: 0.3 });
+    metrics.recordTimings('click', { ackSeconds: -1, answerSeconds: Number.NaN });
+    const { families } = await scrape(metrics);
+    const v = (name: string, labels: Record<string, string> = {}) =>
+      sampleValue(families, name, labels);
+    expect(v('vpn_conns_ack_latency_seconds_count', { kind: 'command' })).toBe(1);
+    expect(v('vpn_conns_ack_latency_seconds_sum', { kind: 'command' })).toBe(0.02);
+    expect(v('vpn_conns_answer_seconds_count', { kind: 'command' })).toBe(1);
+    expect(v('vpn_conns_answer_seconds_bucket', { kind: 'command', le: '1' })).toBe(0);
+    expect(v('vpn_conns_answer_seconds_bucket', { kind: 'command', le: '2' })).toBe(1);
+    expect(v('vpn_conns_ack_latency_seconds_count', { kind: 'click' })).toBe(1);
+    expect(v('vpn_conns_answer_seconds_count', { kind: 'click' })).toBe(1);
+    expect(families.get('vpn_conns_commands_total')?.samples).toEqual([]);
+    expect(families.get('vpn_conns_clicks_total')?.samples).toEqual([]);
+  });
+
   it('never makes a label of a user name in a day of ordinary use', async () => {
     const fleet = generateFleet({ endpoints: 3, connections: 600 });
     const names = new Set<string>();

@@ -21,6 +21,7 @@ import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { type AuditTrail, createAuditTrail } from '../../src/audit.js';
 import { createAwsGateway } from '../../src/aws/gateway.js';
 import { type AccessConfig, loadConfig, type SlackConfig } from '../../src/config.js';
+import type { AppMetrics } from '../../src/http/metrics.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { DEFAULT_PRICING, type Pricing } from '../../src/reports/usage.js';
 import { type Ec2Emulator, startEc2Emulator } from '../../src/sandbox/ec2-emulator.js';
@@ -131,6 +132,8 @@ export interface BotHarnessOptions {
   readonly audit?: boolean;
   /** How long the app reuses user-group member lists; default the app's own (5 min). */
   readonly groupCacheMs?: number;
+  /** Give the app these metrics (`observability`, always ready): what it records lands here. */
+  readonly metrics?: AppMetrics;
 }
 
 /** What sending a command or a click gave: the HTTP answer (or Socket Mode ack) and its response_url. */
@@ -368,6 +371,18 @@ export async function startBotHarness(options: BotHarnessOptions = {}): Promise<
           }
         : {}),
       ...(options.groupCacheMs !== undefined ? { groupCacheMs: options.groupCacheMs } : {}),
+      ...(options.metrics
+        ? {
+            observability: {
+              metrics: options.metrics,
+              readinessState: () => ({
+                storeOpen: true,
+                lastPollSuccessAt: clock.now(),
+                pollIntervalSeconds: 60,
+              }),
+            },
+          }
+        : {}),
     });
     if (mode === 'http') {
       const server = await app.start(0);

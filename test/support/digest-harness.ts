@@ -172,7 +172,7 @@ export interface DigestInstance {
   readonly store: StateStore;
   readonly leadership: Leadership;
   readonly collector: Collector;
-  /** This instance's metrics: its collector polls and digest posts. */
+  /** This instance's metrics: its collector polls, digest posts and Slack Web API requests. */
   readonly metrics: AppMetrics;
   /** The digest jobs: status and preview for `/vpn-conns digest`. */
   readonly digests: DigestJobs;
@@ -308,14 +308,15 @@ async function startInstance(world: HarnessWorld, holder?: string): Promise<Dige
   });
   const realStore = await world.openDatabase();
   const store = world.options.wrapStore?.(realStore, name) ?? realStore;
+  const metrics = createMetrics({ defaultMetrics: false });
   const poster = createSlackDigestPoster({
     token: DIGEST_BOT_TOKEN,
     apiUrl: world.slack.url,
     logger: log,
     retries: 0,
+    metrics,
     ...(world.options.slackTimeoutMs ? { timeoutMs: world.options.slackTimeoutMs } : {}),
   });
-  const metrics = createMetrics({ defaultMetrics: false });
   const alertPoster = createSlackAlertPoster({
     token: DIGEST_BOT_TOKEN,
     apiUrl: world.slack.url,

@@ -19,6 +19,7 @@ import { escapeMrkdwn } from '../../blocks/mrkdwn.js';
 import { runQuery, titleOf } from '../../connections-answer.js';
 import { errorMessage, outcomeOf } from '../../error-reply.js';
 import { historyTitle, runHistory } from '../../history-answer.js';
+import { clockOf } from '../../request-timing.js';
 import { readButton } from './paging.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
@@ -82,6 +83,7 @@ async function historyExport(
 export function createExportCsvAction(deps: AnswerDeps) {
   return async ({ action, body, client, respond, logger, context }: ButtonArgs) => {
     const { actor } = gateOf(context);
+    const clock = clockOf(context);
     try {
       const { query } = readButton(action.value);
       const ctx = { userId: body.user.id, page: 0 };
@@ -110,6 +112,7 @@ export function createExportCsvAction(deps: AnswerDeps) {
           `:page_facing_up: Sent you the CSV (${formatCount(connections.length)} connections) in a direct message.` +
           (failed.length > 0 ? ` Not included, because reading failed: ${failed.join(', ')}.` : ''),
       });
+      clock.answered();
     } catch (error) {
       await audit(deps.audit, actor, { outcome: outcomeOf(error) });
       try {
@@ -118,6 +121,7 @@ export function createExportCsvAction(deps: AnswerDeps) {
           replace_original: false,
           ...errorMessage(error, logger, 'CSV export'),
         });
+        clock.answered();
       } catch (respondError) {
         logger.warn('could not report a failed CSV export', respondError);
       }

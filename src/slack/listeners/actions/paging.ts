@@ -13,6 +13,7 @@ import { audit } from '../../actor.js';
 import { type Answer, type AnswerDeps, answerQuery } from '../../answer.js';
 import { decodeButtonValue } from '../../blocks/ids.js';
 import { buildUsageErrorMessage } from '../../blocks/messages.js';
+import { clockOf } from '../../request-timing.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
 
@@ -33,6 +34,7 @@ export function readButton(value: unknown): {
 export function createPagingAction(deps: AnswerDeps) {
   return async ({ action, body, respond, logger, context }: ButtonArgs) => {
     const { actor } = gateOf(context);
+    const clock = clockOf(context);
     try {
       let answer: Answer;
       try {
@@ -47,6 +49,7 @@ export function createPagingAction(deps: AnswerDeps) {
           replace_original: false,
           ...buildUsageErrorMessage(error),
         });
+        clock.answered();
         return;
       }
       // An error goes to the clicker alone and leaves the list (maybe public) in place.
@@ -57,6 +60,7 @@ export function createPagingAction(deps: AnswerDeps) {
             : { replace_original: true, ...answer.message },
         ),
       );
+      clock.answered();
     } catch (error) {
       logger.warn('could not deliver a page of /vpn-conns', error);
     }

@@ -23,6 +23,7 @@ import type { SlackMessage } from '../../blocks/limits.js';
 import { buildUsageErrorMessage } from '../../blocks/messages.js';
 import { buildTerminateResultMessage } from '../../blocks/terminate.js';
 import { errorMessage, failureText, outcomeOf } from '../../error-reply.js';
+import { clockOf } from '../../request-timing.js';
 import type { TerminateValue } from '../../signed-values.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
@@ -93,9 +94,12 @@ async function verifiedValue(
 export function createTerminateAction(deps: TerminateDeps) {
   return async ({ action, respond, logger, context }: ButtonArgs) => {
     const { actor } = gateOf(context);
+    const clock = clockOf(context);
+    /** The admin's reply is the answer (the list refreshed after it is not). */
     const reply = async (message: SlackMessage | { readonly text: string }) => {
       try {
         await respond({ response_type: 'ephemeral', replace_original: false, ...message });
+        clock.answered();
       } catch (error) {
         logger.warn('could not deliver a terminate reply', error);
       }

@@ -18,6 +18,7 @@ import {
   buildUsageErrorMessage,
   buildWorkingMessage,
 } from '../../blocks/messages.js';
+import { clockOf } from '../../request-timing.js';
 
 export { COMMAND };
 
@@ -38,8 +39,12 @@ export function createVpnConnsCommand(deps: AnswerDeps) {
   }: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => {
     const gate = gateOf(context);
     const { actor } = gate;
-    /** The first reply goes in the ack; later ones through the response_url. */
-    const reply = async (message: SlackMessage, inChannel = false) => {
+    const clock = clockOf(context);
+    /**
+     * The first reply goes in the ack; later ones through the response_url. Every reply is
+     * (part of) the answer except the "working…" one (`working`), which only acks.
+     */
+    const reply = async (message: SlackMessage, { inChannel = false, working = false } = {}) => {
       const payload = {
         ...message,
         ...(message.blocks.length === 0 ? { blocks: undefined } : {}),
@@ -48,10 +53,13 @@ export function createVpnConnsCommand(deps: AnswerDeps) {
       if (!gate.acked) {
         gate.acked = true;
         await ack(payload);
+        clock.acked();
+        if (!working) clock.answered();
         return;
       }
       try {
         await respond(payload);
+        clock.answered();
       } catch (error) {
         // An expired or overused response_url: nothing more can reach the user.
         logger.warn('could not deliver the /vpn-conns answer', error);
@@ -73,14 +81,14 @@ export function createVpnConnsCommand(deps: AnswerDeps) {
       await audit(deps.audit, actor, { outcome: 'ok' });
       return;
     }
-    if (!gate.acked) await reply(buildWorkingMessage(query));
+    if (!gate.acked) await reply(buildWorkingMessage(query), { working: true });
 
     // The ack is out; what follows is answer work, which takes turns behind other acks.
     await deps.turns.next();
     const answer = await answerQuery(query, { userId: command.user_id, page: 0 }, deps);
     await audit(deps.audit, actor, answer);
     const inChannel = parsed.public && !answer.isError;
-    await deps.turns.run(() => reply(answer.message, inChannel));
+    await deps.turns.run(() => reply(answer.message, { inChannel }));
     if (answer.uploads && answer.uploads.length > 0) {
       const where = await uploadAnswerFiles(answer.uploads, {
         client,

@@ -23,6 +23,7 @@ import {
   buildHomeView,
   type HomeView,
 } from '../../blocks/home.js';
+import { clockOf } from '../../request-timing.js';
 
 export interface AppHomeDeps extends HomeSources {
   /** Absent = everyone may use the bot. */
@@ -69,8 +70,12 @@ export function createHomeRefreshAction(deps: AppHomeDeps) {
     ack,
     body,
     client,
+    context,
   }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs): Promise<void> => {
+    const clock = clockOf(context);
     await ack();
+    clock.acked();
     await publish(client, body.user.id, deps);
+    clock.answered();
   };
 }
