@@ -5,15 +5,15 @@
  * Terminate buttons of the lists: a channel message shows them to everyone, and the click is
  * checked again and refused to anyone who is not a VPN admin.
  */
-import { webApi } from '@slack/bolt';
 import { SlackDeliveryError } from '../errors.js';
 import type { AlertPoster } from '../jobs/alerts.js';
 import type { Logger } from '../logger.js';
 import { buildAlertClearedMessage, buildAlertMessage } from './blocks/alert.js';
 import {
+  createDeliveryClient,
+  type DeliveryClientOptions,
   type DeliveryContext,
   findPostedById,
-  SLACK_TIMEOUT_MS,
   withRateLimitRetries,
 } from './delivery.js';
 import type { ValueSigner } from './signed-values.js';
@@ -22,26 +22,16 @@ import { connectionValue } from './terminate-buttons.js';
 /** The metadata event type of an alert message; its payload's `id` is the post's. */
 export const ALERT_EVENT_TYPE = 'vpn_conns_alert';
 
-export interface SlackAlertPosterOptions {
-  readonly token: string;
-  readonly apiUrl?: string | undefined;
+export interface SlackAlertPosterOptions extends Omit<DeliveryClientOptions, 'retries'> {
   readonly logger: Logger;
   /** Signs the Terminate buttons; without it alerts have none. */
   readonly signer?: ValueSigner;
-  /** Per-request timeout in ms (default `SLACK_TIMEOUT_MS`). */
-  readonly timeoutMs?: number;
 }
 
 /** Builds the poster with its own Web API client (it also runs in worker processes without Bolt). */
 export function createSlackAlertPoster(options: SlackAlertPosterOptions): AlertPoster {
-  const client = new webApi.WebClient(options.token, {
-    ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
-    rejectRateLimitedCalls: true,
-    // No retries: a retried post whose first attempt reached Slack would post the alert twice.
-    retryConfig: { retries: 0 },
-    timeout: options.timeoutMs ?? SLACK_TIMEOUT_MS,
-    logLevel: webApi.LogLevel.ERROR,
-  });
+  // No retries: a retried post whose first attempt reached Slack would post the alert twice.
+  const client = createDeliveryClient({ ...options, retries: 0 });
   const context: DeliveryContext = {
     logger: options.logger,
     job: 'alerts',

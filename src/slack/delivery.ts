@@ -10,6 +10,7 @@ import { webApi } from '@slack/bolt';
 import { z } from 'zod';
 import { SlackDeliveryError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { createWebClient, type SlackCallMetrics } from './web-client.js';
 
 const HINTS: Record<string, string> = {
   not_in_channel: 'the bot is not in that channel: invite it there (/invite @vpn-conns)',
@@ -80,6 +81,39 @@ export function deliveryError(error: unknown, retry: string): SlackDeliveryError
   return new SlackDeliveryError('slack_unreachable', `Slack could not be reached; ${retry}`, {
     cause: error,
   });
+}
+
+/** What a poster's own Web API client needs. */
+export interface DeliveryClientOptions {
+  readonly token: string;
+  readonly apiUrl?: string | undefined;
+  /**
+   * Web API retries for network errors (default 0): a retried post whose first attempt reached
+   * Slack would post twice. A failed post is handled by the job instead.
+   */
+  readonly retries?: number;
+  /** Per-request timeout in ms (default `SLACK_TIMEOUT_MS`). */
+  readonly timeoutMs?: number;
+  /** Counts the poster's Web API requests by method and error (`/metrics`). */
+  readonly metrics?: SlackCallMetrics | undefined;
+}
+
+/**
+ * The Web API client of a poster (it also runs in worker processes without Bolt): rate limits
+ * are rejected to {@link withRateLimitRetries}, so a job never waits silently inside the client.
+ */
+export function createDeliveryClient(options: DeliveryClientOptions): webApi.WebClient {
+  return createWebClient(
+    options.token,
+    {
+      ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
+      rejectRateLimitedCalls: true,
+      retryConfig: { retries: options.retries ?? 0 },
+      timeout: options.timeoutMs ?? SLACK_TIMEOUT_MS,
+      logLevel: webApi.LogLevel.ERROR,
+    },
+    options.metrics,
+  );
 }
 
 /** Who calls, for log lines and the unreachable hint: `{ job: 'digest', retry: '…' }`. */

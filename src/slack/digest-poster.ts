@@ -10,7 +10,7 @@
  * (`conversations.history`, scopes `channels:history`/`groups:history`)
  * instead of posting it again.
  */
-import { webApi } from '@slack/bolt';
+import type { webApi } from '@slack/bolt';
 import type { DigestConfig } from '../config.js';
 import { SlackDeliveryError } from '../errors.js';
 import type { DigestPoster } from '../jobs/digest.js';
@@ -19,13 +19,13 @@ import type { Logger } from '../logger.js';
 import { buildDigestMessage } from './blocks/digest.js';
 import type { SlackMessage } from './blocks/limits.js';
 import {
+  createDeliveryClient,
+  type DeliveryClientOptions,
   type DeliveryContext,
   deliveryError,
   findPostedById,
-  SLACK_TIMEOUT_MS,
   withRateLimitRetries,
 } from './delivery.js';
-import { createWebClient, type SlackCallMetrics } from './web-client.js';
 
 /** The metadata event type of a digest message; its payload's `id` is the intent's. */
 export const DIGEST_EVENT_TYPE = 'vpn_conns_digest';
@@ -39,20 +39,8 @@ function csvFilename(view: DigestView): string {
   return `vpn-conns-digest-${view.name}-${stamp}.csv`;
 }
 
-export interface SlackDigestPosterOptions {
-  readonly token: string;
-  readonly apiUrl?: string | undefined;
+export interface SlackDigestPosterOptions extends DeliveryClientOptions {
   readonly logger: Logger;
-  /**
-   * Web API retries for network errors (default 0): a retried post whose first
-   * attempt reached Slack would post the digest twice. A failed post stays
-   * pending and goes out with the next tick instead.
-   */
-  readonly retries?: number;
-  /** Per-request timeout in ms (default `SLACK_TIMEOUT_MS`). */
-  readonly timeoutMs?: number;
-  /** Counts the poster's Web API requests by method and error (`/metrics`). */
-  readonly metrics?: SlackCallMetrics | undefined;
 }
 
 /**
@@ -120,18 +108,7 @@ async function attachCsv(
 
 /** Builds the poster with its own Web API client (it also runs in worker processes without Bolt). */
 export function createSlackDigestPoster(options: SlackDigestPosterOptions): DigestPoster {
-  const client = createWebClient(
-    options.token,
-    {
-      ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
-      // Rate limits are handled here, so a digest never waits silently inside the client.
-      rejectRateLimitedCalls: true,
-      retryConfig: { retries: options.retries ?? 0 },
-      timeout: options.timeoutMs ?? SLACK_TIMEOUT_MS,
-      logLevel: webApi.LogLevel.ERROR,
-    },
-    options.metrics,
-  );
+  const client = createDeliveryClient(options);
   const { logger } = options;
   const context: DeliveryContext = { logger, job: 'digest', retry: RETRY };
   return {

@@ -331,6 +331,9 @@ describe('alert metrics', () => {
       'vpn_conns_alert_posts_total{rule="shared-credentials",kind="clear",outcome="ok"} 1',
       'vpn_conns_alerts_firing{rule="shared-credentials"} 0',
       'vpn_conns_alerts_firing{rule="posture"} 0',
+      'vpn_conns_slack_api_calls_total{method="chat.postMessage",error="channel_not_found"} 1',
+      'vpn_conns_slack_api_calls_total{method="chat.postMessage",error="none"} 1',
+      'vpn_conns_slack_api_calls_total{method="chat.update",error="none"} 1',
     ]) {
       expect(body).toContain(line);
     }

@@ -322,6 +322,7 @@ async function startInstance(world: HarnessWorld, holder?: string): Promise<Dige
     apiUrl: world.slack.url,
     logger: log,
     signer: createValueSigner(DIGEST_BOT_TOKEN),
+    metrics,
     ...(world.options.slackTimeoutMs ? { timeoutMs: world.options.slackTimeoutMs } : {}),
   });
   const alerts = createAlertWatch({
