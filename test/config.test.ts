@@ -225,6 +225,12 @@ describe('loadConfig', () => {
       'alert rule "shared-credentials" is defined twice',
       'alert rule "shared-credentials": unknown endpoint staging (known: prod, dev)',
     ]);
+    expect(problems(env, yaml.replace('maxSessionsPerUser: 3', 'maxSessionPerUser: 3'))).toEqual([
+      'f.yml:10: alerts[0].maxSessionPerUser: is not a field of an alert rule (did you mean maxSessionsPerUser?)',
+    ]);
+    expect(problems(env, yaml.replace('maxSessionsPerUser: 3', 'colour: red'))).toEqual([
+      'f.yml:10: alerts[0].colour: is not a field of an alert rule (fields: name, channel, endpoints, maxSessionsPerUser, maxSessionHours, postureNonCompliant, failedToTerminate, endpointUsagePercent, idleHours, newUser)',
+    ]);
     expect(problems(env, yaml.replace('channel: C0123456789', 'channel: "#security"'))).toEqual([
       'f.yml:9: alerts[0].channel: is not a channel ID such as C0123456789 (channel details → bottom of the About tab)',
     ]);

@@ -109,28 +109,35 @@ const CONDITION_LIST = CONDITION_KINDS.map((k) => k).join(', ');
  * itself when it has no condition or several, naming the rule.
  */
 export const alertRuleSchema = z
-  .object({
-    name: z
-      .string({ error: 'is required (a short name such as shared-credentials)' })
-      .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/i, {
-        error: 'must be letters, digits, "_" or "-" (at most 64)',
-      }),
-    channel: channelIdSchema,
-    endpoints: z
-      .union(
-        [
-          z.literal('all'),
-          z
-            .array(z.string({ error: 'must be an endpoint alias' }).trim().toLowerCase())
-            .min(1, { error: 'lists no endpoint (use "all" or leave it out)' }),
-        ],
-        { error: 'must be "all" or a list of endpoint aliases such as [prod]' },
-      )
-      .default('all'),
-    ...conditionFields,
-  })
-  .strict()
+  .strictObject(
+    {
+      name: z
+        .string({ error: 'is required (a short name such as shared-credentials)' })
+        .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/i, {
+          error: 'must be letters, digits, "_" or "-" (at most 64)',
+        }),
+      channel: channelIdSchema,
+      endpoints: z
+        .union(
+          [
+            z.literal('all'),
+            z
+              .array(z.string({ error: 'must be an endpoint alias' }).trim().toLowerCase())
+              .min(1, { error: 'lists no endpoint (use "all" or leave it out)' }),
+          ],
+          { error: 'must be "all" or a list of endpoint aliases such as [prod]' },
+        )
+        .default('all'),
+      ...conditionFields,
+    },
+    {
+      error: (issue) =>
+        issue.code === 'unrecognized_keys' ? unknownFieldMessage(issue.keys) : undefined,
+    },
+  )
   .transform((entry, ctx): AlertRule => {
+    // An unknown field is often a misspelt condition: say that, not also "no condition".
+    if (ctx.issues.length > 0) return z.NEVER;
     const given = CONDITION_KINDS.filter((kind) => entry[kind] !== undefined);
     const rule = `rule "${entry.name}"`;
     if (given.length !== 1) {
@@ -150,6 +157,37 @@ export const alertRuleSchema = z
       condition: conditionOf(given[0] as ConditionKind, entry),
     };
   });
+
+/** The fields an alert rule may have. */
+const RULE_FIELDS = ['name', 'channel', 'endpoints', ...CONDITION_KINDS] as const;
+
+/** Levenshtein distance, case-insensitive: how far a typo is from a field name. */
+function distance(a: string, b: string): number {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  let previous = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= y.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (x[i - 1] === y[j - 1] ? 0 : 1);
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[y.length] ?? 0;
+}
+
+/** `is not a field of an alert rule (did you mean newUser?)`; the loader names the field. */
+function unknownFieldMessage(keys: readonly string[]): string {
+  const key = keys[0] ?? '';
+  const best = [...RULE_FIELDS].sort((a, b) => distance(key, a) - distance(key, b))[0];
+  const hint =
+    best !== undefined && distance(key, best) <= Math.max(2, Math.floor(best.length / 4))
+      ? ` (did you mean ${best}?)`
+      : ` (fields: ${RULE_FIELDS.join(', ')})`;
+  const what = keys.length === 1 ? 'is not a field' : `${keys.join(', ')} are not fields`;
+  return `${what} of an alert rule${hint}`;
+}
 
 /** The `alerts:` list of the YAML file. */
 export const alertRulesSchema = z.array(alertRuleSchema, {

@@ -107,7 +107,7 @@ describe('alertRulesSchema', () => {
       '[4].endpointUsagePercent: must be at most 100',
       '[5].name: must be letters, digits, "_" or "-" (at most 64)',
       '[6].endpoints: lists no endpoint (use "all" or leave it out)',
-      '[7].maxSesionHours: Unrecognized key: "maxSesionHours"',
+      '[7].maxSesionHours: is not a field of an alert rule (did you mean maxSessionHours?)',
       '[8].name: is required (a short name such as shared-credentials)',
     ]);
   });
