@@ -4,10 +4,10 @@
  * takes over without posting what already fired — it edits those messages when they clear.
  */
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import type { AlertRule } from '../../src/alerts/rules.js';
 import type { EmulatedConnection } from '../../src/sandbox/ec2-emulator.js';
 import { connectionId } from '../../src/sandbox/vpn-data.js';
 import { ALERT_EVENT_TYPE } from '../../src/slack/alert-poster.js';
+import { testRule } from '../support/alert-rules.js';
 import { type DigestHarness, PROD, startDigestHarness } from '../support/digest-harness.js';
 
 const databaseUrl = inject('databaseUrl');
@@ -17,21 +17,7 @@ const SKIP_REASON = databaseUrl
 
 const START = new Date('2026-12-01T08:00:00Z');
 const STEP_MS = 5 * 60_000;
-const CHANNEL = 'C0ALERTS1';
-const RULES: readonly AlertRule[] = [
-  {
-    name: 'shared-credentials',
-    channel: CHANNEL,
-    endpoints: 'all',
-    condition: { kind: 'maxSessionsPerUser', sessions: 3 },
-  },
-  {
-    name: 'long-sessions',
-    channel: CHANNEL,
-    endpoints: ['prod'],
-    condition: { kind: 'maxSessionHours', hours: 20 },
-  },
-];
+const RULES = [testRule('shared-credentials'), testRule('long-sessions')];
 
 let harness: DigestHarness | undefined;
 afterEach(async () => {

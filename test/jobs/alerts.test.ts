@@ -13,6 +13,7 @@ import { connectionId } from '../../src/sandbox/vpn-data.js';
 import { ALERT_EVENT_TYPE } from '../../src/slack/alert-poster.js';
 import { createValueSigner } from '../../src/slack/signed-values.js';
 import { parsePrometheusText } from '../http/prometheus-text.js';
+import { TEST_RULES } from '../support/alert-rules.js';
 import {
   blocksText,
   DEV,
@@ -26,38 +27,8 @@ import {
 const T0 = new Date('2026-12-01T00:00:00Z');
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-const ALERTS = 'C0ALERTS1';
 
-/** The example file, and one rule for each other condition. */
-const RULES: readonly AlertRule[] = [
-  {
-    name: 'shared-credentials',
-    channel: ALERTS,
-    endpoints: 'all',
-    condition: { kind: 'maxSessionsPerUser', sessions: 3 },
-  },
-  {
-    name: 'long-sessions',
-    channel: ALERTS,
-    endpoints: ['prod'],
-    condition: { kind: 'maxSessionHours', hours: 20 },
-  },
-  {
-    name: 'posture',
-    channel: ALERTS,
-    endpoints: 'all',
-    condition: { kind: 'postureNonCompliant' },
-  },
-  { name: 'stuck', channel: ALERTS, endpoints: 'all', condition: { kind: 'failedToTerminate' } },
-  {
-    name: 'busy',
-    channel: ALERTS,
-    endpoints: ['prod'],
-    condition: { kind: 'endpointUsagePercent', percent: 80 },
-  },
-  { name: 'idle', channel: ALERTS, endpoints: ['dev'], condition: { kind: 'idleHours', hours: 4 } },
-  { name: 'newcomers', channel: ALERTS, endpoints: 'all', condition: { kind: 'newUser' } },
-];
+const RULES = TEST_RULES;
 
 let harness: DigestHarness | undefined;
 afterEach(async () => {

@@ -6,29 +6,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AlertRule } from '../../src/alerts/rules.js';
 import { createAlertWatch } from '../../src/jobs/alerts.js';
 import { createLogger } from '../../src/logger.js';
 import { createSlackAlertPoster } from '../../src/slack/alert-poster.js';
 import { createAlertsAnswer } from '../../src/slack/alerts-command.js';
 import { openStore, type StateStore } from '../../src/store/index.js';
+import { testRule } from '../support/alert-rules.js';
 import { type BotHarness, startBotHarness } from '../support/bot-harness.js';
 import { blockText } from '../support/slack-message.js';
 
-const RULES: readonly AlertRule[] = [
-  {
-    name: 'shared-credentials',
-    channel: 'C0ALERTS1',
-    endpoints: 'all',
-    condition: { kind: 'maxSessionsPerUser', sessions: 3 },
-  },
-  {
-    name: 'long-sessions',
-    channel: 'C0ALERTS1',
-    endpoints: ['prod'],
-    condition: { kind: 'maxSessionHours', hours: 20 },
-  },
-];
+const RULES = [testRule('shared-credentials'), testRule('long-sessions')];
 
 describe('/vpn-conns alerts', () => {
   let bot: BotHarness;
