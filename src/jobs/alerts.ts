@@ -107,8 +107,11 @@ export function createAlertWatch(deps: AlertWatchDeps): AlertWatch {
   return {
     rules: deps.rules,
     async check(round) {
-      if (deps.rules.length === 0) return NOTHING;
       try {
+        // No rules: nothing to do, unless alerts of rules since removed are still recorded.
+        if (deps.rules.length === 0 && (await deps.store.firingAlerts()).length === 0) {
+          return NOTHING;
+        }
         warnUnknownAliases(deps, round, warnedAliases);
         return await checkRound(deps, round, knownPeople);
       } catch (error) {

@@ -280,6 +280,21 @@ describe('alert rules, checked after every collector poll', () => {
   });
 });
 
+describe('alert rules changing', () => {
+  it('clears the alerts of a rule removed from the file at the next poll, even with no rule left', async () => {
+    const h = await start([RULES[0] as AlertRule]);
+    h.emulator.addConnections([1, 2, 3, 4].map(() => active(h, 'wes')));
+    await poll(h);
+    expect(posts(h)).toHaveLength(1);
+    await h.restart({ alertRules: [] });
+    await poll(h);
+    expect(shown(h, posts(h)[0] as PostedMessage)).toContain('(the rule was removed)');
+    expect(await h.instance.alerts.firing()).toEqual([]);
+    await poll(h);
+    expect(posts(h)).toHaveLength(1);
+  });
+});
+
 describe('alert metrics', () => {
   it('counts posts and edits by rule and outcome, and the alerts firing per rule, never a person', async () => {
     const h = await start([RULES[0] as AlertRule, RULES[2] as AlertRule]);

@@ -204,8 +204,16 @@ export interface DigestHarness {
   instance: DigestInstance;
   /** Another instance on the same database. */
   startInstance(holder?: string): Promise<DigestInstance>;
-  /** Stops an instance (clean by default), opens its database again, builds a new service. */
-  restart(options?: { from?: DigestInstance; crash?: boolean; holder?: string }): Promise<void>;
+  /**
+   * Stops an instance (clean by default), opens its database again, builds a new service
+   * (with other alert rules when given: the file changed).
+   */
+  restart(options?: {
+    from?: DigestInstance;
+    crash?: boolean;
+    holder?: string;
+    alertRules?: readonly AlertRule[];
+  }): Promise<void>;
   /**
    * Connections to add to the emulator once the clock reaches their end time (at once for those
    * already ended), as AWS lists a session only after it ends.
@@ -294,7 +302,11 @@ function emulatorGateway(world: HarnessWorld, logger: Logger) {
 }
 
 /** One process's worth: its own gateway, store connection, leadership, collector and jobs. */
-async function startInstance(world: HarnessWorld, holder?: string): Promise<DigestInstance> {
+async function startInstance(
+  world: HarnessWorld,
+  holder?: string,
+  alertRules: readonly AlertRule[] = world.options.alerts?.rules ?? [],
+): Promise<DigestInstance> {
   world.instanceCount += 1;
   const name = holder ?? `instance-${world.instanceCount}`;
   const logs: string[] = [];
@@ -326,7 +338,7 @@ async function startInstance(world: HarnessWorld, holder?: string): Promise<Dige
     ...(world.options.slackTimeoutMs ? { timeoutMs: world.options.slackTimeoutMs } : {}),
   });
   const alerts = createAlertWatch({
-    rules: world.options.alerts?.rules ?? [],
+    rules: alertRules,
     ...(world.options.alerts?.maxConnections
       ? { maxConnections: world.options.alerts.maxConnections }
       : {}),
@@ -454,7 +466,11 @@ export async function startDigestHarness(options: DigestHarnessOptions): Promise
       const from = restartOptions.from ?? harness.instance;
       if (restartOptions.crash) await from.crash();
       else await from.stop();
-      harness.instance = await startInstance(world, restartOptions.holder ?? from.holder);
+      harness.instance = await startInstance(
+        world,
+        restartOptions.holder ?? from.holder,
+        restartOptions.alertRules,
+      );
     },
     scheduleSessions(connections) {
       scheduled.push(...connections);
