@@ -385,6 +385,36 @@ function parseUserRef(word: string | undefined, surface: Surface): UserRef {
   return { kind: 'name', name: word };
 }
 
+/** `digest [now]`, `audit [N]`, `alerts`: words that read the bot's own state, Slack only. */
+function parseSlackOnly(
+  command: 'digest' | 'audit' | 'alerts',
+  args: readonly string[],
+  surface: Surface,
+): Query {
+  if (surface !== 'slack') throw new UsageError(`\`${command}\` works only in Slack.`);
+  const [word, extra] = args;
+  if (command === 'alerts') {
+    if (word === undefined) return { kind: 'alerts' };
+    throw new UsageError(`\`alerts\` takes no arguments; I don't understand ${quote(word)}.`);
+  }
+  if (command === 'digest') {
+    if (word === undefined) return { kind: 'digest', action: 'show' };
+    if (word.toLowerCase() === 'now' && extra === undefined)
+      return { kind: 'digest', action: 'now' };
+    throw new UsageError(
+      `I don't understand ${quote(extra ?? word)}: use \`digest\` or \`digest now\`.`,
+    );
+  }
+  if (word === undefined) return { kind: 'audit', limit: AUDIT_DEFAULT };
+  const limit = Number(word);
+  if (extra !== undefined || !Number.isInteger(limit) || limit < 1 || limit > AUDIT_MAX) {
+    throw new UsageError(
+      `I don't understand ${quote(extra ?? word)}: use \`audit\` or \`audit N\` with N from 1 to ${AUDIT_MAX}.`,
+    );
+  }
+  return { kind: 'audit', limit };
+}
+
 /**
  * Parses the text of a `/vpn-conns` command (Slack) or the CLI's arguments.
  *
@@ -420,33 +450,10 @@ export function parseCommand(
     case 'endpoints':
       noArgs('endpoints');
       return ok({ kind: 'endpoints' });
-    case 'digest': {
-      if (surface !== 'slack') throw new UsageError('`digest` works only in Slack.');
-      const [action, extra] = args;
-      if (action === undefined) return ok({ kind: 'digest', action: 'show' });
-      if (action.toLowerCase() === 'now' && extra === undefined) {
-        return ok({ kind: 'digest', action: 'now' });
-      }
-      throw new UsageError(
-        `I don't understand ${quote(extra ?? action)}: use \`digest\` or \`digest now\`.`,
-      );
-    }
-    case 'audit': {
-      if (surface !== 'slack') throw new UsageError('`audit` works only in Slack.');
-      const [count, extra] = args;
-      if (count === undefined) return ok({ kind: 'audit', limit: AUDIT_DEFAULT });
-      const limit = Number(count);
-      if (extra !== undefined || !Number.isInteger(limit) || limit < 1 || limit > AUDIT_MAX) {
-        throw new UsageError(
-          `I don't understand ${quote(extra ?? count)}: use \`audit\` or \`audit N\` with N from 1 to ${AUDIT_MAX}.`,
-        );
-      }
-      return ok({ kind: 'audit', limit });
-    }
+    case 'digest':
+    case 'audit':
     case 'alerts':
-      if (surface !== 'slack') throw new UsageError('`alerts` works only in Slack.');
-      noArgs('alerts');
-      return ok({ kind: 'alerts' });
+      return ok(parseSlackOnly(command, args, surface));
     case 'history':
       return ok(parseHistory(args, surface));
     case 'report':
