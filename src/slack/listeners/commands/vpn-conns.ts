@@ -27,44 +27,50 @@ const UPLOAD_FAILED: SlackMessage = {
   blocks: [],
 };
 
+type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
+
+/**
+ * The command's reply function: the first reply goes in the ack; later ones through the
+ * response_url. Every reply is (part of) the answer except the "working…" one (`working`),
+ * which only acks.
+ */
+function replier(parts: {
+  gate: ReturnType<typeof gateOf>;
+  clock: ReturnType<typeof clockOf>;
+  ack: CommandArgs['ack'];
+  respond: CommandArgs['respond'];
+  logger: CommandArgs['logger'];
+}) {
+  const { gate, clock, ack, respond, logger } = parts;
+  return async (message: SlackMessage, { inChannel = false, working = false } = {}) => {
+    const payload = {
+      ...message,
+      ...(message.blocks.length === 0 ? { blocks: undefined } : {}),
+      response_type: inChannel ? ('in_channel' as const) : ('ephemeral' as const),
+    };
+    if (!gate.acked) {
+      gate.acked = true;
+      await ack(payload);
+      clock.acked();
+      if (!working) clock.answered();
+      return;
+    }
+    try {
+      await respond(payload);
+      clock.answered();
+    } catch (error) {
+      // An expired or overused response_url: nothing more can reach the user.
+      logger.warn('could not deliver the /vpn-conns answer', error);
+    }
+  };
+}
+
 /** The handler of the slash command, over its dependencies. */
 export function createVpnConnsCommand(deps: AnswerDeps) {
-  return async ({
-    command,
-    ack,
-    respond,
-    logger,
-    context,
-    client,
-  }: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => {
+  return async ({ command, ack, respond, logger, context, client }: CommandArgs) => {
     const gate = gateOf(context);
     const { actor } = gate;
-    const clock = clockOf(context);
-    /**
-     * The first reply goes in the ack; later ones through the response_url. Every reply is
-     * (part of) the answer except the "working…" one (`working`), which only acks.
-     */
-    const reply = async (message: SlackMessage, { inChannel = false, working = false } = {}) => {
-      const payload = {
-        ...message,
-        ...(message.blocks.length === 0 ? { blocks: undefined } : {}),
-        response_type: inChannel ? ('in_channel' as const) : ('ephemeral' as const),
-      };
-      if (!gate.acked) {
-        gate.acked = true;
-        await ack(payload);
-        clock.acked();
-        if (!working) clock.answered();
-        return;
-      }
-      try {
-        await respond(payload);
-        clock.answered();
-      } catch (error) {
-        // An expired or overused response_url: nothing more can reach the user.
-        logger.warn('could not deliver the /vpn-conns answer', error);
-      }
-    };
+    const reply = replier({ gate, clock: clockOf(context), ack, respond, logger });
 
     let parsed: ReturnType<typeof parseCommand>;
     try {
