@@ -107,6 +107,21 @@ export function collectorIntervalSeconds(
   return deps.digests.length === 0 ? history : Math.min(history, deps.pollSeconds);
 }
 
+/** One job per scheduled report (none without `deps.reports`). */
+function reportJobsOf(deps: BackgroundDeps): ScheduledJob[] {
+  if (!deps.reports) return [];
+  return createReportJobs({
+    reports: deps.reports.configs,
+    store: deps.store,
+    catalogue: deps.catalogue,
+    region: deps.reports.region,
+    pricing: deps.reports.pricing,
+    poster: deps.reports.poster,
+    logger: deps.logger,
+    now: deps.now,
+  });
+}
+
 /** Builds the collector, the jobs this role runs, and their scheduler; nothing runs until `scheduler.start()`. */
 export function createBackground(deps: BackgroundDeps): Background {
   const { store, logger, now } = deps;
@@ -150,18 +165,7 @@ export function createBackground(deps: BackgroundDeps): Background {
       ...(deps.historyDays !== undefined ? { historyDays: deps.historyDays } : {}),
     }),
   ];
-  const reportJobs = deps.reports
-    ? createReportJobs({
-        reports: deps.reports.configs,
-        store,
-        catalogue: deps.catalogue,
-        region: deps.reports.region,
-        pricing: deps.reports.pricing,
-        poster: deps.reports.poster,
-        logger,
-        now,
-      })
-    : [];
+  const reportJobs = reportJobsOf(deps);
   if (deps.role !== 'web') jobs.push(collectorJob, ...(digests?.jobs ?? []), ...reportJobs);
   const scheduler = createScheduler({ jobs, leadership, logger, now });
   return {
