@@ -90,6 +90,8 @@ export interface PostedAlert {
   readonly condition: AlertCondition | null;
   readonly subject: { readonly kind: SubjectKind; readonly name: string };
   readonly firedAt: Date;
+  /** For a session alert: its connection id, so the cleared message says which session. */
+  readonly connectionId?: string;
 }
 
 /** A firing alert as `/vpn-conns alerts` lists it (from the store). */

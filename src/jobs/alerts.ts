@@ -20,6 +20,7 @@ import {
   type FiringAlert,
   type FiringSummary,
   type PostedAlert,
+  parseAlertKey,
   personOf,
 } from '../alerts/evaluate.js';
 import { type AlertRule, DEFAULT_MAX_CONNECTIONS, watches } from '../alerts/rules.js';
@@ -250,6 +251,14 @@ async function settleUnconfirmed(
   return settled;
 }
 
+/** The connection id in a session alert's key (`rule/session/endpointId/connectionId`). */
+function sessionOf(key: string): { connectionId?: string } {
+  const parsed = parseAlertKey(key);
+  if (parsed?.kind !== 'session') return {};
+  const connectionId = parsed.id.split('/')[1];
+  return connectionId ? { connectionId } : {};
+}
+
 /** Edits a cleared alert's message (if it was posted) and forgets it. */
 async function clearAlert(
   deps: AlertWatchDeps,
@@ -263,6 +272,7 @@ async function clearAlert(
       condition: rule?.condition ?? null,
       subject: { kind: record.subjectKind, name: record.subjectName },
       firedAt: record.firedAt,
+      ...sessionOf(record.key),
     };
     try {
       await deps.poster.markCleared(record.channel, record.ts, view, at);

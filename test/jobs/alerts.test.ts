@@ -154,7 +154,9 @@ describe('alert rules, checked after every collector poll', () => {
     expect(posts(h)).toHaveLength(1);
     h.emulator.disconnect(old.connectionId);
     await poll(h);
-    expect(shown(h, posts(h)[0] as PostedMessage)).toContain('Cleared');
+    expect(shown(h, posts(h)[0] as PostedMessage)).toContain(
+      `no longer holds for *carol*, session \`${old.connectionId}\` (a session active for more than 20 hours)`,
+    );
     expect(posts(h)).toHaveLength(1);
   });
 

@@ -194,7 +194,7 @@ export function buildAlertClearedMessage(alert: PostedAlert, clearedAt: Date): S
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `:white_check_mark: Rule ${rule} no longer holds for ${who} (${what}).`,
+        text: `:white_check_mark: Rule ${rule} no longer holds for ${who}${alert.connectionId ? `, session ${inlineCode(alert.connectionId)}` : ''} (${what}).`,
       },
     },
     {
