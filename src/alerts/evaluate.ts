@@ -44,8 +44,8 @@ export interface AlertInput {
   readonly now: Date;
   /**
    * `newUser`: has this person been seen on a session that started before `before` (the
-   * earliest start among their active sessions)? Answered from the history store, or until
-   * it exists from {@link PeopleSeen}.
+   * earliest start among their active sessions)? Answered from the session history
+   * (`jobs/alerts.ts`).
    */
   readonly isKnownPerson: (person: string, before: Date) => boolean;
 }
@@ -390,35 +390,4 @@ export function diffAlerts(
     if (!current.has(key) && !now.undecided(key)) clear.push(key);
   }
   return { fire, clear };
-}
-
-/**
- * The people seen since the bot started, for `newUser` until the history store answers it.
- * The first poll is the baseline: everyone on it counts as known, so a start-up does not
- * alert on every person connected at the time.
- */
-export class PeopleSeen {
-  private readonly firstSeen = new Map<string, number>();
-  private baselineTaken = false;
-
-  /** Records this poll's people (call after evaluating, so a new person is new for one poll). */
-  observe(endpoints: readonly EndpointSnapshot[], now: Date): void {
-    const at = this.baselineTaken ? now.getTime() : Number.NEGATIVE_INFINITY;
-    for (const endpoint of endpoints) {
-      for (const connection of endpoint.connections ?? []) {
-        const person = personOf(connection, endpoint);
-        if (person === null || this.firstSeen.has(person)) continue;
-        const started = connection.establishedAt?.getTime() ?? at;
-        this.firstSeen.set(person, this.baselineTaken ? Math.min(started, at) : at);
-      }
-    }
-    this.baselineTaken = true;
-  }
-
-  /** {@link AlertInput.isKnownPerson}: seen on a session that started before `before`. */
-  readonly isKnown = (person: string, before: Date): boolean => {
-    if (!this.baselineTaken) return true;
-    const seen = this.firstSeen.get(person);
-    return seen !== undefined && seen < before.getTime();
-  };
 }

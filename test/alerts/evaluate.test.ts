@@ -5,7 +5,6 @@ import {
   diffAlerts,
   type EndpointSnapshot,
   evaluateAlerts,
-  PeopleSeen,
   parseAlertKey,
 } from '../../src/alerts/evaluate.js';
 import type { AlertCondition, AlertRule } from '../../src/alerts/rules.js';
@@ -217,27 +216,6 @@ describe('evaluateAlerts: newUser', () => {
       ['lee', new Date(NOW.getTime() - 5 * HOUR).toISOString()],
       ['mo', new Date(NOW.getTime() - HOUR).toISOString()],
     ]);
-  });
-
-  it('PeopleSeen: the first poll is the baseline; a new person stays new while that first session lasts', () => {
-    const seen = new PeopleSeen();
-    const r = rule('new', { kind: 'newUser' });
-    const poll = (connections: Connection[], now: Date) => {
-      const endpoints = [prod(connections)];
-      const found = keys({ rules: [r], endpoints, now, isKnownPerson: seen.isKnown });
-      seen.observe(endpoints, now);
-      return found;
-    };
-    const old = conn(PROD, { user: 'nina' }, 3);
-    expect(poll([old], NOW)).toEqual([]);
-    const later = new Date(NOW.getTime() + 5 * 60_000);
-    const first = conn(PROD, { user: 'oscar' }, -0.05);
-    expect(poll([old, first], later)).toEqual(['new/person/oscar']);
-    const evenLater = new Date(NOW.getTime() + 10 * 60_000);
-    expect(poll([old, first], evenLater)).toEqual(['new/person/oscar']);
-    // Oscar comes back later with a new session: known now.
-    const back = conn(PROD, { user: 'oscar' }, -2);
-    expect(poll([back], new Date(NOW.getTime() + 3 * HOUR))).toEqual([]);
   });
 });
 
