@@ -4,11 +4,20 @@
  * that ends at the scheduled time from the history the collector stored,
  * posts it, and records the post with `markReported` (no sessions, no gaps),
  * so `periodDone` skips a period already posted — across restarts and
- * instances, as the digest does. The one window left is a crash between
- * Slack accepting the post and the record's commit (the digest closes it
- * with intents; a report would post that period again).
+ * instances, as the digest does.
+ *
+ * A report has no next tick to catch up at (the next run is another period),
+ * so a post that fails is tried again within the run, after a pause: Slack
+ * unreachable, a 5xx or a timeout, or rate limits kept up. Each attempt carries
+ * the same id in the message's metadata; after an attempt Slack did not
+ * answer, the run first looks for that id in the channel's history, so a
+ * post Slack took is recorded, not posted twice. A refusal only a person can
+ * fix (`not_in_channel`, …) is not retried: the log says what to fix.
  */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { PricingConfig, ReportConfig } from '../config.js';
+import { SlackDeliveryError, UNANSWERED_DELIVERY } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { runReportQuery } from '../services/history.js';
 import type { StateStore } from '../store/types.js';
@@ -25,13 +34,26 @@ export interface ScheduledReport {
 
 /** Posts a scheduled report; the Slack side lives in src/slack/report-poster.ts. */
 export interface ReportPoster {
-  /** @returns the posted message's `ts`. @throws SlackDeliveryError */
-  post(report: ReportConfig, scheduled: ScheduledReport): Promise<{ ts: string }>;
+  /**
+   * Posts the report with `postId` in the message's metadata.
+   * @returns the posted message's `ts`. @throws SlackDeliveryError
+   */
+  post(report: ReportConfig, scheduled: ScheduledReport, postId: string): Promise<{ ts: string }>;
+  /** The message posted with `postId` since `since`, or null. @throws SlackDeliveryError */
+  findPosted(report: ReportConfig, postId: string, since: Date): Promise<{ ts: string } | null>;
 }
+
+/** Pauses before the second, third and fourth attempt of a report's post. */
+export const REPORT_RETRY_DELAYS_MS: readonly number[] = [30_000, 120_000, 300_000];
+
+/** Refusals worth another attempt: the next may go through without a person doing anything. */
+const RETRYABLE = new Set([...UNANSWERED_DELIVERY, 'rate_limited']);
 
 export type ReportOutcome =
   | { readonly kind: 'posted'; readonly ts: string; readonly sessions: number }
-  | { readonly kind: 'already-posted' };
+  | { readonly kind: 'already-posted' }
+  /** Slack refused it, or kept failing through every attempt: logged with what to fix. */
+  | { readonly kind: 'failed'; readonly reason: string };
 
 export interface ReportJobDeps {
   readonly reports: readonly ReportConfig[];
@@ -42,6 +64,8 @@ export interface ReportJobDeps {
   readonly poster: ReportPoster;
   readonly logger: Logger;
   readonly now: () => Date;
+  /** Pauses between attempts of a post (default {@link REPORT_RETRY_DELAYS_MS}). */
+  readonly retryDelaysMs?: readonly number[];
 }
 
 /** The id a report's posts are recorded under (digest names cannot hold `:`). */
@@ -72,7 +96,17 @@ export async function runScheduledReport(
     now: () => at,
     pricing: deps.pricing,
   });
-  const { ts } = await deps.poster.post(report, { query, answer });
+  let ts: string;
+  try {
+    ({ ts } = await deliver(report, { query, answer }, deps));
+  } catch (error) {
+    if (!(error instanceof SlackDeliveryError)) throw error;
+    const reason = `${error.code}: ${error.hint}`;
+    deps.logger.error(
+      `report ${report.name}: the report due ${at.toISOString()} was not posted to ${report.channel}. ${reason}`,
+    );
+    return { kind: 'failed', reason };
+  }
   const sessions = answer.report.totals.sessions;
   await deps.store.markReported(
     {
@@ -88,6 +122,37 @@ export async function runScheduledReport(
   );
   deps.logger.info(`report ${report.name}: posted ${sessions} sessions to ${report.channel}`);
   return { kind: 'posted', ts, sessions };
+}
+
+/**
+ * Posts the report, trying again after a failure the next attempt may not meet; after an
+ * attempt Slack did not answer, looks for it by its id first. @throws SlackDeliveryError
+ */
+async function deliver(
+  report: ReportConfig,
+  scheduled: ScheduledReport,
+  deps: ReportJobDeps,
+): Promise<{ ts: string }> {
+  const postId = randomUUID();
+  const since = deps.now();
+  const delays = deps.retryDelaysMs ?? REPORT_RETRY_DELAYS_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await deps.poster.post(report, scheduled, postId);
+    } catch (error) {
+      if (!(error instanceof SlackDeliveryError) || !RETRYABLE.has(error.code)) throw error;
+      const delay = delays[attempt];
+      if (delay === undefined) throw error;
+      deps.logger.warn(
+        `report ${report.name}: not posted to ${report.channel} (${error.code}); trying again in ${Math.round(delay / 1000)} s`,
+      );
+      await sleep(delay);
+      if (UNANSWERED_DELIVERY.has(error.code)) {
+        const found = await deps.poster.findPosted(report, postId, since).catch(() => null);
+        if (found) return found;
+      }
+    }
+  }
 }
 
 /** One leader-only job per configured report. */

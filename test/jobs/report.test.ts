@@ -18,7 +18,7 @@ import { createLogger } from '../../src/logger.js';
 import { type Ec2Emulator, startEc2Emulator } from '../../src/sandbox/ec2-emulator.js';
 import { type SlackStandIn, startSlackStandIn } from '../../src/sandbox/slack-stand-in.js';
 import { connectionId, endpointId } from '../../src/sandbox/vpn-data.js';
-import { createSlackReportPoster } from '../../src/slack/report-poster.js';
+import { createSlackReportPoster, REPORT_EVENT_TYPE } from '../../src/slack/report-poster.js';
 import { openStore } from '../../src/store/index.js';
 import type { StateStore } from '../../src/store/types.js';
 import { createEndpointCatalogue } from '../../src/vpn/catalogue.js';
@@ -40,8 +40,8 @@ let emulator: Ec2Emulator;
 let slack: SlackStandIn;
 let store: StateStore;
 
-function deps(): ReportJobDeps {
-  const logger = createLogger('error', () => {});
+function deps(overrides: Partial<ReportJobDeps> = {}, lines: string[] = []): ReportJobDeps {
+  const logger = createLogger('warn', (line) => lines.push(String(JSON.parse(line).msg)));
   const gateway = createAwsGateway({
     region: 'us-east-1',
     logger,
@@ -64,9 +64,11 @@ function deps(): ReportJobDeps {
     }),
     region: 'us-east-1',
     pricing: { currency: 'USD', perConnectionHour: 0.05, byEndpoint: {} },
-    poster: createSlackReportPoster({ token: TOKEN, apiUrl: slack.url, logger }),
+    poster: createSlackReportPoster({ token: TOKEN, apiUrl: slack.url, logger, timeoutMs: 300 }),
     logger,
     now: () => TICK,
+    retryDelaysMs: [0, 0],
+    ...overrides,
   };
 }
 
@@ -146,5 +148,65 @@ describe('a scheduled report', () => {
         '',
       ].join('\n'),
     );
+  });
+});
+
+describe('delivering a scheduled report', () => {
+  /** A report of its own per test (its own name: its own periods), posted to the stand-in. */
+  const run = async (name: string, lines: string[] = [], retryDelaysMs = [0, 0]) => {
+    const report = { ...WEEKLY, name, channel: 'C0DELIVERY' };
+    // The clock the stand-in stamps messages with: a post is looked for from the run's time on.
+    const now = () => new Date();
+    const [job] = createReportJobs(deps({ reports: [report], retryDelaysMs, now }, lines));
+    if (!job) throw new Error('no job');
+    return job.run(TICK);
+  };
+  const posts = (name: string) =>
+    slack.messages.filter(
+      (m) =>
+        m.metadata?.event_type === REPORT_EVENT_TYPE &&
+        (m.metadata.event_payload as { report?: string } | undefined)?.report === name,
+    );
+
+  it('tries again after Slack failed, and posts once', async () => {
+    slack.faults.serverErrorNext('chat.postMessage', 503);
+    const lines: string[] = [];
+    expect(await run('after-503', lines)).toMatchObject({ kind: 'posted' });
+    expect(posts('after-503')).toHaveLength(1);
+    expect(lines.join('\n')).toContain(
+      'report after-503: not posted to C0DELIVERY (slack_unreachable); trying again in 0 s',
+    );
+  });
+
+  it('finds a post Slack took but never confirmed by its id, instead of posting it twice', async () => {
+    slack.faults.slowNext('chat.postMessage', 1000, 'after');
+    const outcome = await run('unanswered', [], [1200]);
+    expect(outcome).toMatchObject({ kind: 'posted', ts: posts('unanswered')[0]?.ts });
+    expect(posts('unanswered')).toHaveLength(1);
+    expect(await run('unanswered')).toEqual({ kind: 'already-posted' });
+  });
+
+  it('does not retry a refusal only a person can fix, and says what to fix', async () => {
+    slack.faults.failNext('chat.postMessage', 'not_in_channel');
+    const lines: string[] = [];
+    expect(await run('refused', lines)).toEqual({
+      kind: 'failed',
+      reason:
+        'not_in_channel: the bot is not in that channel: invite it there (/invite @vpn-conns)',
+    });
+    expect(posts('refused')).toHaveLength(0);
+    expect(lines).toEqual([
+      'report refused: the report due 2026-12-07T08:00:00.000Z was not posted to C0DELIVERY. not_in_channel: the bot is not in that channel: invite it there (/invite @vpn-conns)',
+    ]);
+  });
+
+  it('gives up after the last attempt, saying so', async () => {
+    slack.faults.serverErrorNext('chat.postMessage', 500, 3);
+    const outcome = await run('down');
+    expect(outcome).toMatchObject({
+      kind: 'failed',
+      reason: expect.stringMatching(/^slack_unreachable/),
+    });
+    expect(posts('down')).toHaveLength(0);
   });
 });
