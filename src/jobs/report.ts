@@ -78,6 +78,7 @@ export async function runScheduledReport(
   report: ReportConfig,
   at: Date,
   deps: ReportJobDeps,
+  signal?: AbortSignal,
 ): Promise<ReportOutcome> {
   const jobId = reportJobId(report);
   if (await periodDone(deps.store, jobId, at)) return { kind: 'already-posted' };
@@ -98,7 +99,7 @@ export async function runScheduledReport(
   });
   let ts: string;
   try {
-    ({ ts } = await deliver(report, { query, answer }, deps));
+    ({ ts } = await deliver(report, { query, answer }, deps, signal));
   } catch (error) {
     if (!(error instanceof SlackDeliveryError)) throw error;
     const reason = `${error.code}: ${error.hint}`;
@@ -132,6 +133,7 @@ async function deliver(
   report: ReportConfig,
   scheduled: ScheduledReport,
   deps: ReportJobDeps,
+  signal: AbortSignal | undefined,
 ): Promise<{ ts: string }> {
   const postId = randomUUID();
   const since = deps.now();
@@ -146,7 +148,12 @@ async function deliver(
       deps.logger.warn(
         `report ${report.name}: not posted to ${report.channel} (${error.code}); trying again in ${Math.round(delay / 1000)} s`,
       );
-      await sleep(delay);
+      try {
+        await sleep(delay, undefined, { signal });
+      } catch {
+        // The process is stopping: give up with the failure that made it wait.
+        throw error;
+      }
       if (UNANSWERED_DELIVERY.has(error.code)) {
         const found = await deps.poster.findPosted(report, postId, since).catch(() => null);
         if (found) return found;
@@ -162,6 +169,6 @@ export function createReportJobs(deps: ReportJobDeps): ScheduledJob<ReportOutcom
     schedule: { cron: report.cron, timezone: report.timezone },
     leaderOnly: true,
     description: `(${report.period} usage report to ${report.channel})`,
-    run: (at) => runScheduledReport(report, at, deps),
+    run: (at, signal) => runScheduledReport(report, at, deps, signal),
   }));
 }

@@ -39,8 +39,10 @@ export interface ScheduledJob<Outcome = unknown> {
   /**
    * One run. `at` is the period's instant: for a cron job the scheduled second (not the moment
    * the timer fired, which is a little later), for an interval job the time of the run.
+   * `signal` aborts when the scheduler stops: a run that waits (a pause before trying again)
+   * should give up then, as `stop()` waits for it.
    */
-  run(at: Date): Promise<Outcome>;
+  run(at: Date, signal?: AbortSignal): Promise<Outcome>;
 }
 
 /** The outcome of a leader-only run on an instance that does not lead. */
@@ -81,12 +83,13 @@ export async function runJob<Outcome>(
   job: ScheduledJob<Outcome>,
   at: Date,
   leadership: Leadership | undefined,
+  signal?: AbortSignal,
 ): Promise<RunOutcome<Outcome>> {
   if (job.leaderOnly) {
     if (leadership === undefined) throw new Error(`job ${job.name} is leader-only: no leadership`);
     if (!(await leadership.lead())) return NOT_LEADER;
   }
-  return job.run(at);
+  return job.run(at, signal);
 }
 
 /** The next time `cron` fires in `timezone`, without scheduling anything. */
@@ -130,13 +133,15 @@ interface SchedulerState {
   readonly runningJobs: Set<string>;
   /** Every run in progress: `stop()` waits for them. */
   readonly running: Set<Promise<void>>;
+  /** Aborted by `stop()`: runs that wait give up. */
+  readonly stopping: AbortController;
 }
 
 /** Runs a job once through the leadership gate, logging the outcome or the failure. */
 function fire(state: SchedulerState, job: ScheduledJob, at: Date): Promise<void> {
   const { logger, leadership } = state.options;
   state.runningJobs.add(job.name);
-  const run = runJob(job, at, leadership)
+  const run = runJob(job, at, leadership, state.stopping.signal)
     .then((outcome) => logger.debug(`job ${job.name} at ${at.toISOString()}: ${kindOf(outcome)}`))
     .catch((error: unknown) => logger.error(`job ${job.name} failed`, describeError(error)))
     .finally(() => {
@@ -179,6 +184,7 @@ async function stopAll(state: SchedulerState): Promise<void> {
   state.timers.length = 0;
   for (const task of state.tasks.values()) await task.destroy();
   state.tasks.clear();
+  state.stopping.abort();
   await Promise.allSettled([...state.running]);
   // Only now, with no run in progress, may another instance take over.
   if (leadership && jobs.some((job) => job.leaderOnly)) {
@@ -201,6 +207,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     timers: [],
     runningJobs: new Set(),
     running: new Set(),
+    stopping: new AbortController(),
   };
   return {
     start() {

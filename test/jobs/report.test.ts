@@ -200,6 +200,20 @@ describe('delivering a scheduled report', () => {
     ]);
   });
 
+  it('stops waiting to try again when the process stops', async () => {
+    slack.faults.serverErrorNext('chat.postMessage', 503);
+    const report = { ...WEEKLY, name: 'stopping', channel: 'C0DELIVERY' };
+    const [job] = createReportJobs(deps({ reports: [report], retryDelaysMs: [600_000] }));
+    const stop = new AbortController();
+    const outcome = job?.run(TICK, stop.signal);
+    setTimeout(() => stop.abort(), 100);
+    await expect(outcome).resolves.toMatchObject({
+      kind: 'failed',
+      reason: expect.stringMatching(/^slack_unreachable/),
+    });
+    expect(posts('stopping')).toHaveLength(0);
+  });
+
   it('gives up after the last attempt, saying so', async () => {
     slack.faults.serverErrorNext('chat.postMessage', 500, 3);
     const outcome = await run('down');

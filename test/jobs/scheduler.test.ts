@@ -125,6 +125,27 @@ describe('createScheduler', () => {
     expect(await store.tryLead(LEADER_LOCK, 'another-instance', 60_000)).toBe(true);
   });
 
+  it('tells a waiting run that it is stopping, so stop() does not wait out its pause', async () => {
+    let aborted = false;
+    const waiting: ScheduledJob = {
+      name: 'waiting',
+      schedule: { everyMs: 60_000 },
+      leaderOnly: false,
+      async run(_at, signal) {
+        await sleep(60_000, undefined, { signal }).catch(() => {
+          aborted = true;
+        });
+      },
+    };
+    scheduler = createScheduler({ jobs: [waiting], logger });
+    scheduler.start();
+    await sleep(50);
+    const started = Date.now();
+    await scheduler.stop();
+    expect(aborted).toBe(true);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it('never runs two rounds of an interval job at once: a slow round makes the next wait', async () => {
     const runs: RecordedRun[] = [];
     const slow = recordingJob(
