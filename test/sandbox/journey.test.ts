@@ -144,7 +144,7 @@ describe.skipIf(skipBrowser)('the demo in a browser', () => {
     // Export CSV: the file arrives in the DM with the bot and downloads.
     await page.getByRole('link', { name: '#general' }).click();
     await adminList.getByRole('button', { name: 'Export CSV' }).click();
-    await page.getByRole('link', { name: DEMO_BOT.name }).click();
+    await page.getByRole('link', { name: DEMO_BOT.name, exact: true }).click();
     const file = messages().getByRole('link', { name: /\.csv/ }).last();
     const [download] = await Promise.all([page.waitForEvent('download'), file.click()]);
     const csv = await readFile((await download.path()) ?? '', 'utf8');
@@ -182,6 +182,35 @@ describe.skipIf(skipBrowser)('the demo in a browser', () => {
     // Nobody else sees the refusal.
     await page.getByLabel('Person').selectOption({ label: 'Bob (allowed user)' });
     expect(await seen(messages())).not.toContain('not allowed');
+  });
+
+  it('opens the App Home: live counts and the chart for Bob, Refresh publishes again, Sam is refused', async () => {
+    await page.goto(demo.url ?? '');
+    await page.getByLabel('Person').selectOption({ label: 'Bob (allowed user)' });
+    await page.getByRole('link', { name: 'vpn-conns · Home' }).click();
+    await expect.poll(() => seen(page.getByRole('heading', { level: 1 }))).toBe('vpn-conns · Home');
+    await expect.poll(() => seen(messages()), { timeout: 30_000 }).toContain('Endpoints');
+    const home = await seen(messages());
+    expect(home).toMatch(/corp[^\n]*active now: \d+/);
+    expect(home).toContain('Longest-running sessions');
+    // The chart is a file the bot uploaded, shown from the workbench (not a placeholder).
+    const chart = messages().locator('img.slack-image-picture');
+    await expect
+      .poll(() =>
+        chart.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth),
+      )
+      .toBeGreaterThan(0);
+    expect(await page.getByRole('textbox', { name: 'Message' }).isVisible()).toBe(false);
+    const published = () =>
+      demo.workbench?.standIn.calls.filter((c) => c.method === 'views.publish').length ?? 0;
+    const before = published();
+    await messages().getByRole('button', { name: 'Refresh' }).click();
+    await expect.poll(published).toBe(before + 1);
+    await page.getByLabel('Person').selectOption({ label: 'Sam (stranger)' });
+    await expect.poll(() => seen(messages())).toContain('You are not allowed to use vpn-conns');
+    await page.getByLabel('Person').selectOption({ label: 'Bob (allowed user)' });
+    await page.getByRole('link', { name: '#general' }).click();
+    expect(await page.getByRole('textbox', { name: 'Message' }).isVisible()).toBe(true);
   });
 
   it('shows a message that breaks a Block Kit limit with a badge naming it', async () => {

@@ -4,7 +4,8 @@
  * - Slack's side, for the bot: the Web API, response_urls and uploads (the stand-in);
  * - the person's side, for the browser: the page (`static/`), its state, a server-sent event
  *   stream of changes, the composer (signed slash commands to the bot) and button clicks (signed
- *   `block_actions` to the bot), and file downloads.
+ *   `block_actions` to the bot), the app's Home tab (a signed `app_home_opened` event; the view
+ *   the bot publishes with `views.publish`), and file downloads.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -101,6 +102,16 @@ const ActionBody = z.object({
   value: z.string().optional(),
 });
 
+const HomeBody = z.object({ person: z.string().min(1) });
+const HomeActionBody = z.object({
+  person: z.string().min(1),
+  actionId: z.string().min(1),
+  blockId: z.string().optional(),
+  value: z.string().optional(),
+});
+/** How long the page waits for the bot to publish a Home view. */
+const HOME_TIMEOUT_MS = 15_000;
+
 function readJson(req: IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -130,13 +141,14 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 async function postSigned(
   bot: BotTarget,
   rawBody: string,
+  contentType = 'application/x-www-form-urlencoded',
 ): Promise<{ status: number; body: string } | undefined> {
   const timestamp = Math.floor(Date.now() / 1000);
   try {
     const response = await fetch(bot.url, {
       method: 'POST',
       headers: {
-        'content-type': 'application/x-www-form-urlencoded',
+        'content-type': contentType,
         'x-slack-request-timestamp': String(timestamp),
         'x-slack-signature': signSlackRequest(bot.signingSecret, timestamp, rawBody),
       },
@@ -165,7 +177,8 @@ interface WorkbenchState {
   ctx: RenderContext;
 }
 
-type Outcome = { ok: boolean; error?: string };
+/** What a page action answers; `html` is the Home tab as the bot last published it. */
+type Outcome = { ok: boolean; error?: string; html?: string };
 
 /** Serves `/` and `/static/<file>` from `static/`; false for a file it does not know. */
 async function serveStatic(res: ServerResponse, pathname: string): Promise<boolean> {
@@ -257,6 +270,14 @@ async function route(
   }
   if (req.method === 'POST' && pathname === '/workbench/action') {
     await answerPost(req, res, ActionBody, (input) => click(wb, input));
+    return true;
+  }
+  if (req.method === 'POST' && pathname === '/workbench/home') {
+    await answerPost(req, res, HomeBody, (input) => openHome(wb, input));
+    return true;
+  }
+  if (req.method === 'POST' && pathname === '/workbench/home/action') {
+    await answerPost(req, res, HomeActionBody, (input) => homeAction(wb, input));
     return true;
   }
   return false;
@@ -468,6 +489,107 @@ async function click(wb: WorkbenchState, input: z.infer<typeof ActionBody>): Pro
   return { ok: true };
 }
 
+/** The Home tab the bot last published for a person, drawn like a message of the bot. */
+function homeHtml(wb: WorkbenchState, personId: string): string | undefined {
+  const view = wb.standIn.homeViews.get(personId);
+  if (view === undefined) return undefined;
+  const { botUserId, botName } = wb.options;
+  return wb.options.render(
+    {
+      ts: 'home',
+      channel: 'home',
+      ephemeral: false,
+      author: { id: botUserId, name: botName, isBot: true },
+      blocks: Array.isArray(view.blocks) ? view.blocks : [],
+    },
+    wb.ctx,
+  );
+}
+
+/** Waits until the bot publishes a Home view for the person other than `before`. */
+async function homePublished(
+  wb: WorkbenchState,
+  personId: string,
+  before: unknown,
+): Promise<Outcome> {
+  try {
+    await wb.standIn.waitFor(() => wb.standIn.homeViews.get(personId) !== before, HOME_TIMEOUT_MS);
+  } catch {
+    return { ok: false, error: 'the bot published no Home view in time' };
+  }
+  const html = homeHtml(wb, personId);
+  return html === undefined ? { ok: false, error: 'no Home view' } : { ok: true, html };
+}
+
+/** Opens the app's Home tab for a person: the signed `app_home_opened` event, then the view. */
+async function openHome(wb: WorkbenchState, input: z.infer<typeof HomeBody>): Promise<Outcome> {
+  const person = wb.people.get(input.person);
+  if (person === undefined) return { ok: false, error: 'unknown person' };
+  if (wb.bot === undefined) return { ok: false, error: 'no bot' };
+  const before = wb.standIn.homeViews.get(person.id);
+  const nowSeconds = Date.now() / 1000;
+  const body = JSON.stringify({
+    token: 'unused',
+    team_id: 'T0TEST',
+    api_app_id: 'A0TEST',
+    type: 'event_callback',
+    event_id: `Ev${randomBytes(5).toString('hex').toUpperCase()}`,
+    event_time: Math.floor(nowSeconds),
+    event: {
+      type: 'app_home_opened',
+      user: person.id,
+      channel: wb.standIn.openDirectMessage(person.id),
+      tab: 'home',
+      event_ts: nowSeconds.toFixed(6),
+    },
+    authorizations: [{ team_id: 'T0TEST', user_id: wb.options.botUserId, is_bot: true }],
+  });
+  const answer = await postSigned(wb.bot, body, 'application/json');
+  if (answer === undefined || answer.status !== 200) {
+    return { ok: false, error: answer === undefined ? 'timeout' : `HTTP ${answer.status}` };
+  }
+  return homePublished(wb, person.id, before);
+}
+
+/** A button of the Home tab: a signed `block_actions` payload from the view, then the new view. */
+async function homeAction(
+  wb: WorkbenchState,
+  input: z.infer<typeof HomeActionBody>,
+): Promise<Outcome> {
+  const person = wb.people.get(input.person);
+  if (person === undefined) return { ok: false, error: 'unknown person' };
+  if (wb.bot === undefined) return { ok: false, error: 'no bot' };
+  const before = wb.standIn.homeViews.get(person.id);
+  const viewId = typeof before?.id === 'string' ? before.id : 'V0HOME';
+  const nowSeconds = Date.now() / 1000;
+  const payload = {
+    type: 'block_actions',
+    user: { id: person.id, username: person.name, name: person.name, team_id: 'T0TEST' },
+    api_app_id: 'A0TEST',
+    token: 'unused',
+    container: { type: 'view', view_id: viewId },
+    trigger_id: `${Date.now()}.${randomBytes(8).toString('hex')}`,
+    team: { id: 'T0TEST', domain: 'vpn-conns-demo' },
+    is_enterprise_install: false,
+    view: { id: viewId, type: 'home', blocks: before?.blocks ?? [] },
+    actions: [
+      {
+        action_id: input.actionId,
+        block_id: input.blockId ?? 'block',
+        text: { type: 'plain_text', text: 'Button' },
+        value: input.value ?? '',
+        type: 'button',
+        action_ts: nowSeconds.toFixed(6),
+      },
+    ],
+  };
+  const answer = await postSigned(wb.bot, `payload=${encodeURIComponent(JSON.stringify(payload))}`);
+  if (answer === undefined || answer.status !== 200) {
+    return { ok: false, error: answer === undefined ? 'timeout' : `HTTP ${answer.status}` };
+  }
+  return homePublished(wb, person.id, before);
+}
+
 /** Adds the bot and the people (each with a DM) to the stand-in's workspace. */
 function addMembers(standIn: SlackStandIn, options: WorkbenchOptions): void {
   standIn.users.set(options.botUserId, {
@@ -509,6 +631,8 @@ export async function startWorkbench(options: WorkbenchOptions): Promise<Workben
     ctx: {
       userName: (id) => standIn.users.get(id)?.name,
       channelName: (id) => channelNames.get(id),
+      fileUrl: (id) =>
+        standIn.files.some((f) => f.fileId === id) ? `/files/${encodeURIComponent(id)}` : undefined,
     },
   };
   wb = state;

@@ -149,6 +149,25 @@ describe('renderMessage: the message around the blocks', () => {
 });
 
 describe('renderMessage: blocks', () => {
+  it('shows a bot file (slack_file) from the workbench when it holds it, else a placeholder', () => {
+    const block = { type: 'image', slack_file: { id: 'F0CHART' }, alt_text: 'Usage chart' };
+    const withFiles = {
+      ...CTX,
+      fileUrl: (id: string) => (id === 'F0CHART' ? '/files/F0CHART' : undefined),
+    };
+    const shown = renderMessage(message({ blocks: [block] }), withFiles);
+    assertSafeHtml(shown);
+    expect(shown).toContain('src="/files/F0CHART" alt="Usage chart"');
+    // A file the workbench does not hold, or a path outside /files/, is never a src.
+    const unknown = render([{ ...block, slack_file: { id: 'F0OTHER' } }]);
+    expect(unknown).not.toContain('<img');
+    const outside = renderMessage(message({ blocks: [block] }), {
+      ...CTX,
+      fileUrl: () => 'javascript:alert(1)',
+    });
+    expect(outside).not.toContain('<img');
+  });
+
   it('renders a header as a heading of its plain text, with emoji', () => {
     const html = render([{ type: 'header', text: plain(':warning: <prod> & co', true) }]);
     expect(html).toMatch(/<h3 class="slack-block slack-header" data-block-id="b0">/);

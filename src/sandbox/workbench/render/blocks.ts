@@ -54,7 +54,7 @@ function context(block: Json, blockId: string, ctx: RenderContext): string {
   const elements = Array.isArray(block.elements) ? block.elements : [];
   const items = elements.map((element) => {
     if (isObject(element) && element.type === 'image') {
-      return imageHtml(element, 'slack-context-image');
+      return imageHtml(element, 'slack-context-image', ctx);
     }
     const text = textHtml(element, ctx);
     return text === undefined
@@ -74,7 +74,7 @@ function image(block: Json, blockId: string, ctx: RenderContext): string {
   const title = isObject(block.title)
     ? `<figcaption>${textHtml(block.title, ctx) ?? ''}</figcaption>`
     : '';
-  return `<figure class="slack-block slack-image"${attr('data-block-id', blockId)}>${title}${imageHtml(block, 'slack-image-picture')}</figure>`;
+  return `<figure class="slack-block slack-image"${attr('data-block-id', blockId)}>${title}${imageHtml(block, 'slack-image-picture', ctx)}</figure>`;
 }
 
 /** A table block: rows of `raw_text` or `rich_text` cells. */

@@ -102,10 +102,18 @@ export function buttonHtml(element: Json, blockId: string, ctx: RenderContext): 
 }
 
 /** An image element or block's picture; a placeholder with the alt text when the URL is unusable. */
-export function imageHtml(element: Json, className: string): string {
+export function imageHtml(element: Json, className: string, ctx?: RenderContext): string {
   const alt = stringOf(element.alt_text) ?? '';
   const url = stringOf(element.image_url);
-  const src = url === undefined ? undefined : safeUrl(url, ['http:', 'https:']);
+  // A bot file is served by the workbench itself, at a path of its own (never a page's URL).
+  const fileId = isObject(element.slack_file) ? stringOf(element.slack_file.id) : undefined;
+  const filePath = fileId === undefined ? undefined : ctx?.fileUrl?.(fileId);
+  const src =
+    url !== undefined
+      ? safeUrl(url, ['http:', 'https:'])
+      : filePath?.startsWith('/files/')
+        ? filePath
+        : undefined;
   if (src === undefined) {
     const source = isObject(element.slack_file) ? 'Slack file' : 'image';
     return placeholder(source, alt);
@@ -163,7 +171,7 @@ export function elementHtml(element: unknown, blockId: string, ctx: RenderContex
     case 'button':
       return buttonHtml(element, blockId, ctx);
     case 'image':
-      return imageHtml(element, 'slack-accessory-image');
+      return imageHtml(element, 'slack-accessory-image', ctx);
     case 'overflow':
       return overflowHtml(element, blockId, ctx);
     case 'static_select':

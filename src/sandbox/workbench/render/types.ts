@@ -24,4 +24,9 @@ export interface WorkbenchMessage {
 export interface RenderContext {
   userName(id: string): string | undefined;
   channelName(id: string): string | undefined;
+  /**
+   * Where the page can load a file the bot uploaded (`slack_file: { id }` images), or
+   * `undefined` when the workbench does not hold it: the image is then a placeholder.
+   */
+  fileUrl?(id: string): string | undefined;
 }

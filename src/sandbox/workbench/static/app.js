@@ -6,6 +6,8 @@
   let state = { bot: { id: '', name: 'vpn-conns' }, people: [], channels: [] };
   let person = '';
   let channel = '';
+  // The app's Home tab is shown in the pane as if it were a channel of its own.
+  const HOME = 'app-home';
   // Like Slack, the page draws the latest messages only; older ones on request. This keeps the
   // page quick and its memory flat however long the demo runs.
   const WINDOW = 50;
@@ -22,6 +24,7 @@
   const input = $('message');
 
   const channelLabel = (id) => {
+    if (id === HOME) return `${state.bot.name} · Home`;
     const c = state.channels.find((x) => x.id === id);
     if (c) return `#${c.name}`;
     return state.bot.name;
@@ -54,6 +57,7 @@
     $('dms').replaceChildren(
       ...(dm ? [link(dm, state.bot.name, 'Direct message with the bot')] : []),
     );
+    $('apps').replaceChildren(link(HOME, `${state.bot.name} · Home`, "The app's Home tab"));
     for (const a of document.querySelectorAll('.channel-list a')) {
       if (a.dataset.channel === channel) a.setAttribute('aria-current', 'page');
       else a.removeAttribute('aria-current');
@@ -131,6 +135,7 @@
 
   /** Draws the channel; `keepScroll` false (opening a channel) skips measuring the old layout. */
   function drawMessages(keepScroll = true) {
+    if (channel === HOME) return;
     const atBottom = !keepScroll || list.scrollHeight - list.scrollTop - list.clientHeight < 80;
     const all = [...messages.values()].filter((m) => visible(m) && m.threadTs === undefined);
     all.sort((a, b) => Number(a.ts) - Number(b.ts));
@@ -181,9 +186,39 @@
     limit = WINDOW;
     $('channel-title').textContent = channelLabel(id);
     input.placeholder = `Message ${channelLabel(id)} (try /vpn-conns help)`;
+    $('composer').hidden = id === HOME;
+    document.querySelector('.hint').hidden = id === HOME;
     drawSidebar();
-    drawMessages(false);
+    if (id === HOME) void showHome(post('/workbench/home', { person }));
+    else drawMessages(false);
     history.replaceState(null, '', `#${id}`);
+  }
+
+  /** Draws the Home view an answer of the workbench carries, or what went wrong. */
+  async function showHome(answer) {
+    const shownFor = person;
+    if (!list.querySelector(':scope > .message')) {
+      const wait = document.createElement('p');
+      wait.className = 'empty';
+      wait.textContent = 'Opening the Home tab…';
+      list.replaceChildren(wait);
+    }
+    const result = await answer;
+    if (channel !== HOME || person !== shownFor) return;
+    if (!result.ok || !result.html) {
+      const error = document.createElement('p');
+      error.className = 'empty';
+      error.textContent = `The Home tab did not open: ${result.error || 'no answer'}.`;
+      list.replaceChildren(error);
+      return;
+    }
+    const wrapper = document.createElement('div');
+    wrapper.className = 'message home';
+    wrapper.dataset.ts = 'home';
+    wrapper.append(fragment(result.html));
+    enhance(wrapper);
+    list.replaceChildren(wrapper);
+    list.scrollTop = 0;
   }
 
   async function post(path, body) {
@@ -215,11 +250,17 @@
     localStorage.setItem('vpn-conns-person', person);
     drawSidebar();
     if (wasDm) open(dmOf(person));
+    else if (channel === HOME) open(HOME);
     else drawMessages();
   });
 
   window.addEventListener('workbench:action', (event) => {
     const d = event.detail || {};
+    if (d.messageTs === 'home') {
+      const action = { person, actionId: d.actionId, blockId: d.blockId, value: d.value };
+      void showHome(post('/workbench/home/action', action));
+      return;
+    }
     void post('/workbench/action', {
       person,
       channel: d.channel || channel,
@@ -295,7 +336,8 @@
     person = state.people.some((p) => p.id === saved) ? saved : state.people[0]?.id;
     select.value = person;
     const wanted = decodeURIComponent(location.hash.slice(1));
-    const known = state.channels.some((c) => c.id === wanted) || wanted === dmOf(person);
+    const known =
+      state.channels.some((c) => c.id === wanted) || wanted === dmOf(person) || wanted === HOME;
     open(known ? wanted : state.channels[0].id);
     connect();
     input.focus();
