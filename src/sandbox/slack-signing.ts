@@ -176,3 +176,32 @@ export function blockActionsPayload(args: BlockActionsArgs): Record<string, unkn
   if (args.message !== undefined) payload.message = args.message;
   return payload;
 }
+
+/**
+ * The Events API body Slack posts (as JSON) when a person opens one of the app's tabs
+ * (`app_home_opened`); sign and post it as it is.
+ */
+export function appHomeOpenedBody(args: {
+  userId: string;
+  botUserId: string;
+  channel: string;
+  tab?: 'home' | 'messages';
+}): string {
+  const nowSeconds = Date.now() / 1000;
+  return JSON.stringify({
+    token: 'verification-token-unused',
+    team_id: 'T0TEST',
+    api_app_id: 'A0TEST',
+    type: 'event_callback',
+    event_id: `Ev${randomBytes(5).toString('hex').toUpperCase()}`,
+    event_time: Math.floor(nowSeconds),
+    event: {
+      type: 'app_home_opened',
+      user: args.userId,
+      channel: args.channel,
+      tab: args.tab ?? 'home',
+      event_ts: nowSeconds.toFixed(6),
+    },
+    authorizations: [{ team_id: 'T0TEST', user_id: args.botUserId, is_bot: true }],
+  });
+}

@@ -8,7 +8,11 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatedConnection } from '../../src/sandbox/ec2-emulator.js';
-import { postInteraction, signSlackRequest } from '../../src/sandbox/slack-signing.js';
+import {
+  appHomeOpenedBody,
+  postInteraction,
+  signSlackRequest,
+} from '../../src/sandbox/slack-signing.js';
 import { connectionId, endpointId } from '../../src/sandbox/vpn-data.js';
 import { HOME_DENIED_TEXT } from '../../src/slack/blocks/home.js';
 import { ACTION_HOME_REFRESH } from '../../src/slack/blocks/ids.js';
@@ -70,22 +74,7 @@ let bot: BotHarness;
 
 /** Sends a signed Events API request, as Slack does when someone opens the app. */
 async function openHome(userId: string, tab: 'home' | 'messages' = 'home'): Promise<number> {
-  const body = JSON.stringify({
-    token: 'verification-token-unused',
-    team_id: 'T0TEST',
-    api_app_id: 'A0TEST',
-    type: 'event_callback',
-    event_id: `Ev${randomBytes(5).toString('hex').toUpperCase()}`,
-    event_time: Math.floor(Date.now() / 1000),
-    event: {
-      type: 'app_home_opened',
-      user: userId,
-      channel: 'D0HOME',
-      tab,
-      event_ts: (Date.now() / 1000).toFixed(6),
-    },
-    authorizations: [{ team_id: 'T0TEST', user_id: 'UBOT', is_bot: true }],
-  });
+  const body = appHomeOpenedBody({ userId, botUserId: 'UBOT', channel: 'D0HOME', tab });
   const timestamp = Math.floor(Date.now() / 1000);
   const response = await fetch(bot.url, {
     method: 'POST',

@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { validateBlocks } from '../block-kit-limits.js';
-import { blockActionsPayload, signSlackRequest } from '../slack-signing.js';
+import { appHomeOpenedBody, blockActionsPayload, signSlackRequest } from '../slack-signing.js';
 import {
   type ConversationChange,
   type ConversationMessage,
@@ -527,22 +527,10 @@ async function openHome(wb: WorkbenchState, input: z.infer<typeof HomeBody>): Pr
   if (person === undefined) return { ok: false, error: 'unknown person' };
   if (wb.bot === undefined) return { ok: false, error: 'no bot' };
   const before = wb.standIn.homeViews.get(person.id);
-  const nowSeconds = Date.now() / 1000;
-  const body = JSON.stringify({
-    token: 'unused',
-    team_id: 'T0TEST',
-    api_app_id: 'A0TEST',
-    type: 'event_callback',
-    event_id: `Ev${randomBytes(5).toString('hex').toUpperCase()}`,
-    event_time: Math.floor(nowSeconds),
-    event: {
-      type: 'app_home_opened',
-      user: person.id,
-      channel: wb.standIn.openDirectMessage(person.id),
-      tab: 'home',
-      event_ts: nowSeconds.toFixed(6),
-    },
-    authorizations: [{ team_id: 'T0TEST', user_id: wb.options.botUserId, is_bot: true }],
+  const body = appHomeOpenedBody({
+    userId: person.id,
+    botUserId: wb.options.botUserId,
+    channel: wb.standIn.openDirectMessage(person.id),
   });
   const answer = await postSigned(wb.bot, body, 'application/json');
   if (answer === undefined || answer.status !== 200) {
