@@ -20,7 +20,7 @@ import { openStore } from '../src/store/index.js';
 import type { ObservedSession, StateStore } from '../src/store/types.js';
 import type { EndpointCatalogue } from '../src/vpn/catalogue.js';
 import type { Endpoint } from '../src/vpn/endpoint.js';
-import { type Cluster, findServerBinaries, startCluster } from '../test/support/postgres.js';
+import { postgresUrl } from './lib/postgres.js';
 import { type BenchOutcome, ms, printTable, printTargets, writeResults } from './lib/report.js';
 
 const NAME = 'history';
@@ -121,15 +121,6 @@ async function seedNinetyDays(store: StateStore): Promise<number> {
   }
   if (batch.length > 0) await flush();
   return total;
-}
-
-async function postgresUrl(): Promise<{ url: string; cluster: Cluster | null } | null> {
-  const given = process.env.TEST_DATABASE_URL;
-  if (given) return { url: given, cluster: null };
-  const binaries = findServerBinaries();
-  if (binaries === null) return null;
-  const cluster = await startCluster(binaries);
-  return { url: cluster.url, cluster };
 }
 
 /** `npm run bench -- history`. Over 60 lines: one measurement after another, then the targets. */

@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { openStore } from '../src/store/index.js';
 import type { EndedSession, StateStore } from '../src/store/types.js';
-import { type Cluster, findServerBinaries, startCluster } from '../test/support/postgres.js';
+import { postgresUrl } from './lib/postgres.js';
 import {
   type BenchOutcome,
   ms,
@@ -186,16 +186,6 @@ async function measure(backend: Backend): Promise<Record<Step, Sample[]>> {
     }
   }
   return samples;
-}
-
-/** The Postgres to measure on: the given URL, a throwaway cluster, or none. */
-async function postgresUrl(): Promise<{ url: string; cluster: Cluster | null } | null> {
-  const given = process.env.TEST_DATABASE_URL;
-  if (given) return { url: given, cluster: null };
-  const binaries = findServerBinaries();
-  if (binaries === null) return null;
-  const cluster = await startCluster(binaries);
-  return { url: cluster.url, cluster };
 }
 
 /** `npm run bench -- store`. */
